@@ -1,0 +1,93 @@
+"""One benchmark episode: build the world from the episode, let an agent fly it, judge it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from cognitivedrone.bench.agents import Agent, EpisodeContext
+from cognitivedrone.bench.assets import texture_path
+from cognitivedrone.bench.results import EpisodeRecording, EpisodeResult, GateMarker
+from cognitivedrone.bench.suite import Episode
+from cognitivedrone.sim.env import DroneEnv
+from cognitivedrone.sim.world import GateAppearance
+
+PROMPT_MODES = ("original", "simple")
+TEXTURE_PX = 64  # billboard texture resolution; more only aliases at the sizes the camera sees
+
+
+def episode_prompt(episode: Episode, mode: str) -> str:
+    if mode not in PROMPT_MODES:
+        raise ValueError(f"prompt mode must be one of {PROMPT_MODES}, got {mode!r}")
+    return episode.prompt if mode == "original" else episode.prompt_simpler
+
+
+def scene_options(episode: Episode, prompt: str) -> dict:
+    """The env's reset options for an episode: each gate's look and its billboard's picture."""
+    looks = [
+        GateAppearance(g.shape, g.size, g.color, str(texture_path(asset_id, TEXTURE_PX)))
+        for g, asset_id in zip(episode.gates, episode.options)
+    ]
+    return {"gates": looks, "instruction": prompt}
+
+
+def gate_markers(env: DroneEnv) -> list[GateMarker]:
+    return [
+        GateMarker(g.pose.x, g.pose.y, g.pose.z, g.pose.yaw, g.look.size, g.look.shape, g.look.color, g.half_width)
+        for g in env.world.gates
+    ]
+
+
+def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str = "original",
+                record: bool = False) -> tuple[EpisodeResult, EpisodeRecording | None]:
+    prompt = episode_prompt(episode, prompt_mode)
+    obs, info = env.reset(seed=episode.seed, options=scene_options(episode, prompt))
+    a = env.airframe
+    ctx = EpisodeContext(
+        episode=episode, instruction=prompt, gate_poses=[g.pose for g in env.world.gates],
+        limits=(a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate),
+    )
+    agent.reset(ctx)
+    rec = None
+    if record:
+        rec = EpisodeRecording(episode.id, prompt, "", episode.target_index, gate_markers(env), env.config.control_hz)
+    latencies = []
+    path = 0.0
+    prev = np.asarray(info["position"])
+    while True:
+        if rec is not None:
+            rec.fpv.append(obs["image"] if env.config.render_images else env.render_fpv())
+            rec.positions.append(tuple(float(v) for v in obs["state"][:3]))
+            rec.yaws.append(float(obs["state"][5]))
+        t0 = time.perf_counter()
+        cmd = agent.act(obs)
+        latencies.append(time.perf_counter() - t0)
+        obs, _, terminated, truncated, info = env.step(cmd)
+        pos = np.asarray(info["position"])
+        path += float(np.linalg.norm(pos - prev))
+        prev = pos
+        if terminated or truncated:
+            break
+    event = info["event"]
+    gate = info.get("gate_index")
+    if event == "gate":
+        outcome = "success" if gate == episode.target_index else "wrong_gate"
+    elif event in ("collision", "out_of_bounds"):
+        outcome = event
+    else:
+        outcome = "timeout"
+    lat_ms = np.asarray(latencies) * 1e3
+    result = EpisodeResult(
+        episode_id=episode.id, category=episode.category, family=episode.family, outcome=outcome,
+        gate_passed=gate if event == "gate" else None, time_s=round(info["time_s"], 4),
+        path_length_m=round(path, 3), steps=len(latencies),
+        latency_ms_mean=round(float(lat_ms.mean()), 4), latency_ms_p99=round(float(np.percentile(lat_ms, 99)), 4),
+        prompt=prompt, detail=info.get("hit", ""),
+    )
+    if rec is not None:
+        rec.outcome = outcome
+        rec.fpv.append(env.render_fpv())
+        rec.positions.append(tuple(float(v) for v in obs["state"][:3]))
+        rec.yaws.append(float(obs["state"][5]))
+    return result, rec

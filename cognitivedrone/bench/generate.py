@@ -1,0 +1,38 @@
+"""Generate a suite from a seed: balanced over categories, round-robin over each category's
+families, gates as the reference (three different shapes and three different colours, sizes at
+random), the correct gate uniform over the three positions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cognitivedrone.bench.families import families_of, sample_task, simple_prompt
+from cognitivedrone.bench.suite import CATEGORIES, GATE_COLORS, GATE_SHAPES, GATE_SIZES, Episode, GateLook, Suite
+
+SEED_SPACE = 2**31 - 1
+
+
+def make_suite(name: str, episodes: int, seed: int, categories: tuple[str, ...] = CATEGORIES) -> Suite:
+    if episodes < 1:
+        raise ValueError("a suite needs at least one episode")
+    rng = np.random.default_rng(seed)
+    # Balanced: category c gets episodes // len + (1 if c < remainder).
+    plan = [categories[i % len(categories)] for i in range(episodes)]
+    counters = {c: 0 for c in categories}
+    out = []
+    for i, cat in enumerate(plan):
+        fams = families_of(cat)
+        fam = fams[counters[cat] % len(fams)]
+        counters[cat] += 1
+        task = sample_task(fam, rng)
+        shapes = rng.permutation(GATE_SHAPES)
+        colors = rng.permutation(GATE_COLORS)
+        gates = tuple(GateLook(str(rng.choice(GATE_SIZES)), str(s), str(c)) for s, c in zip(shapes, colors))
+        g = gates[task.correct]
+        out.append(Episode(
+            id=f"{name}-{i:04d}", category=cat, family=fam.name, prompt=task.prompt,
+            prompt_simpler=simple_prompt(g.size, g.shape, g.color, task.options[task.correct]),
+            options=task.options, correct=task.correct + 1, gates=gates,
+            seed=int(rng.integers(SEED_SPACE)),
+        ))
+    return Suite(name=name, episodes=out)

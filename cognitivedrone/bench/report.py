@@ -1,0 +1,421 @@
+"""The benchmark report: results.json (a stable schema other tools read), report.md, a bar chart
+of success per category, and a console table (DESIGN.md §5).
+
+    summary = summarize(results, suite=..., policy=..., reasoner=..., engine=..., prompt=..., wall_s=...)
+    print_summary(summary)
+    write_report(summary, out_dir)   # -> {"results": .../results.json, "report": .../report.md, "plot": ...png}
+
+Success rates carry 95% Wilson score intervals: with a few dozen episodes per category the
+normal approximation is poor near 0% and 100%, Wilson's is not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from cognitivedrone.bench.results import FAILURES, OUTCOMES, EpisodeResult
+
+CATEGORY_ORDER = ("human", "symbol", "reasoning")
+CHANCE = 1.0 / 3.0  # three gates, one correct
+
+RESULTS_JSON = "results.json"
+REPORT_MD = "report.md"
+PLOT_PNG = "success_by_category.png"
+VIDEOS_DIR = "videos"
+
+_FAILURE_LABELS = {
+    "wrong_gate": "wrong gate",
+    "collision": "collision",
+    "out_of_bounds": "out of bounds",
+    "timeout": "timeout",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# statistics
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for `k` successes out of `n` trials (z = 1.96: 95%).
+
+    Returns (0.0, 1.0) when n == 0: nothing is known.
+    """
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"wilson_interval needs 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / n + z2 / (4 * n * n)) / denom
+    lo = max(0.0, centre - half)
+    hi = min(1.0, centre + half)
+    # exact ends: no rounding residue at 0 and 1
+    if k == 0:
+        lo = 0.0
+    if k == n:
+        hi = 1.0
+    return (lo, hi)
+
+
+def _group(n: int, k: int) -> dict:
+    lo, hi = wilson_interval(k, n)
+    return {"n": n, "success_rate": (k / n) if n else 0.0, "ci95": [lo, hi]}
+
+
+def _ordered_categories(cats: list[str]) -> list[str]:
+    present = list(dict.fromkeys(cats))
+    known = [c for c in CATEGORY_ORDER if c in present]
+    others = sorted(c for c in present if c not in CATEGORY_ORDER)
+    return known + others
+
+
+def _clean(value):
+    """JSON-safe copy: NaN/inf -> None, numpy scalars/arrays -> Python, tuples -> lists."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_clean(v) for v in value.tolist()]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def _finite(values) -> list[float]:
+    out = []
+    for v in values:
+        if v is None:
+            continue
+        f = float(v)
+        if math.isfinite(f):
+            out.append(f)
+    return out
+
+
+def _mean_or_none(values) -> float | None:
+    vals = _finite(values)
+    return float(np.mean(vals)) if vals else None
+
+
+def summarize(
+    results: list[EpisodeResult],
+    *,
+    suite: str,
+    policy: str,
+    reasoner: str | None,
+    engine: str | None,
+    prompt: str,
+    wall_s: float,
+) -> dict:
+    """The results.json document for one run. Key order is part of the schema."""
+    for r in results:
+        if r.outcome not in OUTCOMES:
+            raise ValueError(f"episode {r.episode_id!r}: unknown outcome {r.outcome!r} (expected one of {OUTCOMES})")
+
+    n = len(results)
+    k = sum(r.success for r in results)
+
+    by_category = {}
+    for cat in _ordered_categories([r.category for r in results]):
+        rs = [r for r in results if r.category == cat]
+        by_category[cat] = _group(len(rs), sum(r.success for r in rs))
+
+    # families grouped by the category they first appear in (in category order), then by name
+    cat_rank = {c: i for i, c in enumerate(by_category)}
+    fam_cat: dict[str, str] = {}
+    for r in results:
+        fam_cat.setdefault(r.family, r.category)
+    families = sorted(fam_cat, key=lambda f: (cat_rank[fam_cat[f]], f))
+    by_family = {}
+    for fam in families:
+        rs = [r for r in results if r.family == fam]
+        by_family[fam] = _group(len(rs), sum(r.success for r in rs))
+
+    failures = {f: sum(r.outcome == f for r in results) for f in FAILURES}
+
+    judged = [r.rewrite_correct for r in results if r.rewrite_correct is not None]
+    rewrite_accuracy = (sum(bool(v) for v in judged) / len(judged)) if judged else None
+
+    # policy latency: mean per decision (episodes weighted by their decision count when known),
+    # p99 = 99th percentile of the episodes' own p99s
+    lat_pairs = [(r.latency_ms_mean, r.steps) for r in results if r.latency_ms_mean is not None]
+    lat_pairs = [(float(m), s) for m, s in lat_pairs if math.isfinite(float(m))]
+    if lat_pairs and sum(max(s, 0) for _, s in lat_pairs) > 0:
+        w = np.array([max(s, 0) for _, s in lat_pairs], dtype=np.float64)
+        lat_mean = float(np.average([m for m, _ in lat_pairs], weights=w))
+    elif lat_pairs:
+        lat_mean = float(np.mean([m for m, _ in lat_pairs]))
+    else:
+        lat_mean = None
+    p99s = _finite(r.latency_ms_p99 for r in results)
+    lat_p99 = float(np.percentile(p99s, 99)) if p99s else None
+
+    summary = {
+        "suite": suite,
+        "policy": policy,
+        "reasoner": reasoner,
+        "engine": engine,
+        "prompt": prompt,
+        "n": n,
+        "success_rate": (k / n) if n else 0.0,
+        "by_category": by_category,
+        "by_family": by_family,
+        "failures": failures,
+        "rewrite_accuracy": rewrite_accuracy,
+        "wall_s": float(wall_s),
+        "ci95": list(wilson_interval(k, n)),
+        "time_to_goal_s": _mean_or_none(r.time_s for r in results if r.success),
+        "path_length_m": _mean_or_none(r.path_length_m for r in results),
+        "policy_latency_ms": {"mean": lat_mean, "p99": lat_p99},
+        "episodes": [r.to_json() for r in results],
+    }
+    return _clean(summary)
+
+
+# --------------------------------------------------------------------------------------------
+# formatting helpers
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{100.0 * x:.{digits}f}%"
+
+
+def _ci(ci) -> str:
+    lo, hi = ci
+    return f"{100.0 * lo:.1f}–{100.0 * hi:.1f}%"
+
+
+def _num(x: float | None, fmt: str, unit: str = "") -> str:
+    return "—" if x is None else f"{x:{fmt}}{unit}"
+
+
+def _duration(s: float | None) -> str:
+    if s is None:
+        return "—"
+    if s < 60:
+        return f"{s:.1f} s"
+    m, sec = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)} min {sec:.0f} s"
+    h, m = divmod(m, 60)
+    return f"{int(h)} h {int(m)} min"
+
+
+def _overall_group(summary: dict) -> dict:
+    return {"n": summary["n"], "success_rate": summary["success_rate"], "ci95": summary["ci95"]}
+
+
+# --------------------------------------------------------------------------------------------
+# console
+
+
+def print_summary(summary: dict, console=None) -> None:
+    """Print the summary as rich tables (per category + overall, per family) and a few lines."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+
+    def rate_style(rate: float) -> str:
+        return "green" if rate >= 0.8 else "yellow" if rate > CHANCE + 0.05 else "red"
+
+    title = f"{summary['suite']} · {summary['policy']}"
+    if summary.get("reasoner"):
+        title += f" + {summary['reasoner']}"
+    t = Table(title=title, title_justify="left")
+    t.add_column("category")
+    t.add_column("n", justify="right")
+    t.add_column("success", justify="right")
+    t.add_column("95% CI", justify="right")
+    for cat, g in summary["by_category"].items():
+        t.add_row(cat, str(g["n"]), f"[{rate_style(g['success_rate'])}]{_pct(g['success_rate'])}[/]", _ci(g["ci95"]))
+    ov = _overall_group(summary)
+    t.add_section()
+    t.add_row("[bold]overall[/]", f"[bold]{ov['n']}[/]",
+              f"[bold {rate_style(ov['success_rate'])}]{_pct(ov['success_rate'])}[/]", f"[bold]{_ci(ov['ci95'])}[/]")
+    console.print(t)
+
+    if summary["by_family"]:
+        ft = Table(title="by family", title_justify="left")
+        ft.add_column("family")
+        ft.add_column("n", justify="right")
+        ft.add_column("success", justify="right")
+        ft.add_column("95% CI", justify="right")
+        for fam, g in summary["by_family"].items():
+            ft.add_row(fam, str(g["n"]), f"[{rate_style(g['success_rate'])}]{_pct(g['success_rate'])}[/]", _ci(g["ci95"]))
+        console.print(ft)
+
+    fails = " · ".join(f"{_FAILURE_LABELS[f]} {summary['failures'][f]}" for f in FAILURES)
+    console.print(f"failures: {fails}")
+    lat = summary["policy_latency_ms"]
+    console.print(
+        f"time to goal {_num(summary['time_to_goal_s'], '.2f', ' s')} · path {_num(summary['path_length_m'], '.2f', ' m')}"
+        f" · policy latency {_num(lat['mean'], '.1f', ' ms')} (p99 {_num(lat['p99'], '.1f', ' ms')})"
+    )
+    if summary["rewrite_accuracy"] is not None:
+        console.print(f"rewrite accuracy: {_pct(summary['rewrite_accuracy'])}")
+    console.print(f"prompt: {summary['prompt']} · wall time {_duration(summary['wall_s'])}")
+
+
+# --------------------------------------------------------------------------------------------
+# files
+
+
+def _md_group_table(first_col: str, groups: dict, overall: dict | None = None) -> list[str]:
+    lines = [f"| {first_col} | n | success | 95% CI |", "|---|---:|---:|---:|"]
+    for name, g in groups.items():
+        lines.append(f"| {name} | {g['n']} | {_pct(g['success_rate'])} | {_ci(g['ci95'])} |")
+    if overall is not None:
+        lines.append(f"| **overall** | **{overall['n']}** | **{_pct(overall['success_rate'])}** | **{_ci(overall['ci95'])}** |")
+    return lines
+
+
+def _video_rows(summary: dict, out_dir: Path) -> list[str]:
+    vdir = out_dir / VIDEOS_DIR
+    if not vdir.is_dir():
+        return []
+    videos = sorted(p for p in vdir.iterdir() if p.is_file() and p.suffix.lower() in (".mp4", ".webm", ".gif"))
+    if not videos:
+        return []
+    eps = {str(e.get("episode_id")): e for e in summary.get("episodes", [])}
+    lines = ["## Videos", "", "| episode | category | family | outcome | video |", "|---|---|---|---|---|"]
+    for p in videos:
+        e = eps.get(p.stem, {})
+        lines.append(
+            f"| {p.stem} | {e.get('category', '')} | {e.get('family', '')} | {e.get('outcome', '')} "
+            f"| [{p.name}]({VIDEOS_DIR}/{p.name}) |"
+        )
+    return lines + [""]
+
+
+def render_markdown(summary: dict, out_dir: str | Path | None = None) -> str:
+    """report.md's text. `out_dir` is only looked at for a videos/ folder to link."""
+    s = summary
+    lat = s["policy_latency_ms"]
+    lines = [
+        f"# CognitiveDroneBench: {s['suite']} · {s['policy']}",
+        "",
+        f"- suite: `{s['suite']}`",
+        f"- policy: `{s['policy']}`",
+        f"- prompt: `{s['prompt']}`",
+        f"- reasoner: `{s['reasoner']}`" if s["reasoner"] else "- reasoner: none",
+        f"- engine: `{s['engine']}`" if s["engine"] else "- engine: none",
+        "",
+        f"**Overall success: {_pct(s['success_rate'])}** ({round(s['success_rate'] * s['n'])}"
+        f" of {s['n']} episodes; 95% CI {_ci(s['ci95'])}; chance {_pct(CHANCE)})",
+        "",
+        "## By category",
+        "",
+        *_md_group_table("category", s["by_category"], _overall_group(s)),
+        "",
+        f"![]({PLOT_PNG})",
+        "",
+        "## By family",
+        "",
+        *_md_group_table("family", s["by_family"]),
+        "",
+        "## Failures",
+        "",
+        "| failure | episodes | share of all |",
+        "|---|---:|---:|",
+        *[
+            f"| {_FAILURE_LABELS[f]} | {s['failures'][f]} | {_pct(s['failures'][f] / s['n'] if s['n'] else None)} |"
+            for f in FAILURES
+        ],
+        "",
+        "## Flight and timing",
+        "",
+        "| metric | value |",
+        "|---|---:|",
+        f"| mean time to goal (successes) | {_num(s['time_to_goal_s'], '.2f', ' s')} |",
+        f"| mean path length | {_num(s['path_length_m'], '.2f', ' m')} |",
+        f"| policy latency, mean | {_num(lat['mean'], '.1f', ' ms')} |",
+        f"| policy latency, p99 | {_num(lat['p99'], '.1f', ' ms')} |",
+        f"| rewrite accuracy | {_pct(s['rewrite_accuracy'])} |",
+        f"| wall time | {_duration(s['wall_s'])} |",
+        "",
+    ]
+    if out_dir is not None:
+        lines += _video_rows(s, Path(out_dir))
+    lines += [
+        "## How to read this",
+        "",
+        "Each episode shows three gates with a picture above each and an instruction that names exactly one, "
+        "so a policy that picks a gate at random and flies it perfectly succeeds about 33% of the time "
+        "(the dashed line in the plot). Success means the drone flew through the correct gate's opening within "
+        "the time limit. Each 95% CI is a Wilson score interval (it stays inside 0–100% and is honest for small n "
+        "and rates near 0 or 100%): with tens of episodes per row the intervals are wide, and rows whose "
+        "intervals overlap substantially are not reliably different. "
+        "Failure kinds: *wrong gate* = flew through another gate's opening; *collision* = touched a gate, "
+        "billboard or the floor; *out of bounds* = more than 10 m from every gate; *timeout* = none of these "
+        "before the time limit. Time to goal is averaged over successful episodes only; path length over all. "
+        "Policy latency is the wall time of one policy decision. Rewrite accuracy (when a reasoner runs) is the "
+        "share of judged episodes whose rewritten instruction named the correct gate.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot_success(summary: dict, path: str | Path) -> Path:
+    """Bar chart of success per category and overall, with Wilson error bars and the chance line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    groups = list(summary["by_category"].items()) + [("overall", _overall_group(summary))]
+    names = [g[0] for g in groups]
+    rates = np.array([100.0 * g[1]["success_rate"] for g in groups])
+    lo = np.array([100.0 * g[1]["ci95"][0] for g in groups])
+    hi = np.array([100.0 * g[1]["ci95"][1] for g in groups])
+    yerr = np.vstack([np.clip(rates - lo, 0, None), np.clip(hi - rates, 0, None)])
+
+    fig = Figure(figsize=(max(4.5, 1.3 * len(groups) + 1.5), 4.2), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    x = np.arange(len(groups))
+    colors = ["#4c72b0"] * (len(groups) - 1) + ["#55a868"]
+    ax.bar(x, rates, yerr=yerr, capsize=5, color=colors, edgecolor="black", linewidth=0.6,
+           error_kw={"elinewidth": 1.2, "ecolor": "#222222"}, zorder=2)
+    ax.axhline(100.0 * CHANCE, color="#c44e52", linestyle="--", linewidth=1.2, label="chance (3 gates)", zorder=3)
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{nm}\n{r:.1f}%  (n={g[1]['n']})" for nm, r, g in zip(names, rates, groups)])
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("success (%)")
+    ax.yaxis.grid(True, color="#dddddd", zorder=0)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, borderaxespad=0.2)
+    ax.set_title(f"{summary['suite']} · {summary['policy']}: success (95% Wilson CI)", fontsize=10, loc="left")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def write_report(summary: dict, out_dir: str | Path) -> dict[str, Path]:
+    """Write results.json, report.md and success_by_category.png into `out_dir` (created if needed).
+
+    Returns {"results": ..., "report": ..., "plot": ...}.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out_dir / RESULTS_JSON, "report": out_dir / REPORT_MD, "plot": out_dir / PLOT_PNG}
+
+    text = json.dumps(_clean(summary), indent=2, allow_nan=False, ensure_ascii=False)
+    tmp = paths["results"].with_suffix(".json.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(paths["results"])
+
+    plot_success(summary, paths["plot"])
+    paths["report"].write_text(render_markdown(summary, out_dir), encoding="utf-8")
+    return paths

@@ -1,0 +1,73 @@
+"""What one flown episode produced: its outcome (for results.json) and, optionally, a recording
+(for videos). Plain dataclasses so they cross process boundaries cheaply."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+OUTCOMES = ("success", "wrong_gate", "collision", "out_of_bounds", "timeout")
+FAILURES = OUTCOMES[1:]
+
+
+@dataclass
+class EpisodeResult:
+    episode_id: str
+    category: str
+    family: str
+    outcome: str  # one of OUTCOMES
+    gate_passed: int | None  # 0-based index of the gate flown through, None if none
+    time_s: float  # simulated time when the episode ended
+    path_length_m: float
+    steps: int  # policy decisions taken
+    latency_ms_mean: float  # mean wall time of one policy decision
+    latency_ms_p99: float
+    prompt: str = ""  # the instruction the policy was given
+    rewrite_correct: bool | None = None  # set when a reasoner ran
+    detail: str = ""  # e.g. which body was hit
+
+    @property
+    def success(self) -> bool:
+        return self.outcome == "success"
+
+    @property
+    def time_to_goal_s(self) -> float | None:
+        return self.time_s if self.success else None
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["success"] = self.success
+        d["time_to_goal_s"] = self.time_to_goal_s
+        return d
+
+
+@dataclass(frozen=True)
+class GateMarker:
+    """A gate as drawn in the top view: centre of its opening, facing yaw (rad, world frame,
+    the direction a drone flies through it), how it looks, and its opening half-width (m)."""
+
+    x: float
+    y: float
+    z: float
+    yaw: float
+    size: str
+    shape: str
+    color: str
+    half_width: float
+
+
+@dataclass
+class EpisodeRecording:
+    """Everything needed to draw the video of one episode."""
+
+    episode_id: str
+    prompt: str
+    outcome: str
+    target_index: int  # 0-based
+    gates: list[GateMarker]
+    control_hz: float
+    fpv: list[np.ndarray] = field(default_factory=list)  # uint8 HxWx3, one per decision
+    positions: list[tuple[float, float, float]] = field(default_factory=list)  # world, per decision
+    yaws: list[float] = field(default_factory=list)  # rad, per decision
+    captions: list[str] = field(default_factory=list)  # optional per-frame text (e.g. current instruction)

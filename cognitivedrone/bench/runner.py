@@ -1,0 +1,100 @@
+"""Fly a whole suite: episodes spread over worker processes, a progress bar, results in order.
+
+Each worker builds one simulator and one agent and reuses them for all its episodes (a
+pybullet client per process; nothing is shared). Textures are rendered once in the parent
+before the workers start, so workers only read the cache.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from cognitivedrone.bench.agents import make_agent
+from cognitivedrone.bench.assets import texture_path
+from cognitivedrone.bench.episode import TEXTURE_PX, run_episode
+from cognitivedrone.bench.results import EpisodeResult
+from cognitivedrone.bench.suite import Episode, Suite
+from cognitivedrone.sim.env import DroneEnv, SimConfig
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    policy: str = "expert"
+    prompt: str = "original"
+    workers: int = 2
+    sim: SimConfig = SimConfig()
+    video_episodes: int = 0  # record the first K episodes
+    out_dir: str | None = None
+
+
+_worker: dict = {}
+
+
+def _init_worker(cfg: BenchConfig) -> None:
+    # One BLAS/OpenMP thread per worker: the workers are the parallelism.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    agent = make_agent(cfg.policy)
+    sim = cfg.sim if (agent.needs_image or cfg.video_episodes > 0) else replace(cfg.sim, render_images=False)
+    _worker["env"] = DroneEnv(sim)
+    _worker["agent"] = agent
+    _worker["cfg"] = cfg
+
+
+def _run_one(index: int, episode: Episode) -> tuple[int, EpisodeResult, str | None]:
+    cfg: BenchConfig = _worker["cfg"]
+    record = index < cfg.video_episodes and cfg.out_dir is not None
+    result, rec = run_episode(_worker["env"], _worker["agent"], episode, cfg.prompt, record=record)
+    video = None
+    if rec is not None:
+        from cognitivedrone.bench.video import write_episode_video
+
+        video = str(write_episode_video(rec, Path(cfg.out_dir) / "videos" / f"{episode.id}.mp4"))
+    return index, result, video
+
+
+def prepare_textures(suite: Suite) -> None:
+    for asset_id in sorted({a for e in suite.episodes for a in e.options}):
+        texture_path(asset_id, TEXTURE_PX)
+
+
+def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True) -> tuple[list[EpisodeResult], list[str], float]:
+    """Returns (results in suite order, video paths, wall seconds)."""
+    make_agent(cfg.policy)  # fail fast on a bad policy name, before any process starts
+    t0 = time.perf_counter()
+    prepare_textures(suite)
+    results: list[EpisodeResult | None] = [None] * len(suite.episodes)
+    videos: list[str] = []
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("success {task.fields[ok]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task(f"{suite.name} · {cfg.policy}", total=len(suite.episodes), ok="0/0")
+        ok = done = 0
+
+        def collect(index, result, video):
+            nonlocal ok, done
+            results[index] = result
+            done += 1
+            ok += result.success
+            if video:
+                videos.append(video)
+            bar.update(task, advance=1, ok=f"{ok}/{done}")
+
+        if cfg.workers <= 1:
+            _init_worker(cfg)
+            for i, ep in enumerate(suite.episodes):
+                collect(*_run_one(i, ep))
+            _worker["env"].close()
+        else:
+            ctx = mp.get_context("spawn")
+            with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as pool:
+                futures = [pool.submit(_run_one, i, ep) for i, ep in enumerate(suite.episodes)]
+                for fut in as_completed(futures):
+                    collect(*fut.result())
+    return [r for r in results if r is not None], sorted(videos), time.perf_counter() - t0

@@ -1,0 +1,197 @@
+"""Suite files: a named, fixed list of episodes (DESIGN.md §5).
+
+A suite is plain JSON so other tools can write and read it:
+
+    {"name": ..., "episodes": [{"id", "category", "family", "prompt", "prompt_simpler",
+      "options": [3 asset ids], "correct": 1-based index,
+      "gates": [{"size", "shape", "color"} x3], "seed"}]}
+
+Loading validates everything up front and raises `SuiteError` with one line that names the
+file, the episode and the field, so a bad file fails before any episode is flown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cognitivedrone.bench.assets import UnknownAssetError, get_asset
+
+CATEGORIES = ("human", "symbol", "reasoning")
+GATE_SIZES = ("big", "small")
+GATE_SHAPES = ("round", "square", "triangle")
+GATE_COLORS = ("red", "green", "blue")
+N_GATES = 3
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "bench" / "suites"
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be used; the message is one line naming what is wrong."""
+
+
+@dataclass(frozen=True)
+class GateLook:
+    """How one gate looks: what a simple instruction names."""
+
+    size: str
+    shape: str
+    color: str
+
+    def describe(self) -> str:
+        return f"{self.size} {self.shape} {self.color}"
+
+
+@dataclass(frozen=True)
+class Episode:
+    id: str
+    category: str
+    family: str
+    prompt: str
+    prompt_simpler: str
+    options: tuple[str, str, str]
+    correct: int  # 1-based, as the reference task files
+    gates: tuple[GateLook, GateLook, GateLook]
+    seed: int
+    background: str | None = None
+
+    @property
+    def target_index(self) -> int:
+        """0-based index of the correct gate."""
+        return self.correct - 1
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["options"] = list(self.options)
+        d["gates"] = [asdict(g) for g in self.gates]
+        if self.background is None:
+            del d["background"]
+        return d
+
+
+@dataclass
+class Suite:
+    name: str
+    episodes: list[Episode] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "episodes": [e.to_json() for e in self.episodes]}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        tmp.replace(path)
+        return path
+
+    def __len__(self) -> int:
+        return len(self.episodes)
+
+
+def resolve_suite_path(name_or_path: str | Path) -> Path:
+    """`--suite` takes a name from bench/suites/ or a path to a JSON file."""
+    p = Path(name_or_path)
+    if p.suffix == ".json" or p.exists():
+        return p
+    return SUITES_DIR / f"{name_or_path}.json"
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    path = resolve_suite_path(name_or_path)
+    if not path.exists():
+        known = ", ".join(sorted(q.stem for q in SUITES_DIR.glob("*.json"))) or "none"
+        raise SuiteError(f"suite {str(name_or_path)!r} not found (looked for {path}; suites in bench/suites: {known})")
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise SuiteError(f"{path}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except UnicodeDecodeError as e:
+        raise SuiteError(f"{path}: not a UTF-8 text file ({e.reason})") from None
+    return suite_from_json(raw, source=str(path))
+
+
+def suite_from_json(raw, source: str = "<suite>") -> Suite:
+    if not isinstance(raw, dict):
+        raise SuiteError(f"{source}: expected a JSON object with 'name' and 'episodes', got {type(raw).__name__}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise SuiteError(f"{source}: field 'name' missing or not a non-empty string")
+    eps = raw.get("episodes")
+    if not isinstance(eps, list) or not eps:
+        raise SuiteError(f"{source}: field 'episodes' missing or not a non-empty list")
+    episodes = []
+    seen: set[str] = set()
+    for i, e in enumerate(eps):
+        ep = episode_from_json(e, where=f"{source}: episode #{i}")
+        if ep.id in seen:
+            raise SuiteError(f"{source}: episode {ep.id!r} (#{i}): field 'id': duplicate id")
+        seen.add(ep.id)
+        episodes.append(ep)
+    return Suite(name=name, episodes=episodes)
+
+
+def _need(e: dict, key: str, typ, where: str):
+    if key not in e:
+        raise SuiteError(f"{where}: field {key!r} is missing")
+    v = e[key]
+    if typ is int and isinstance(v, bool) or not isinstance(v, typ):
+        tname = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+        raise SuiteError(f"{where}: field {key!r} must be {tname}, got {type(v).__name__}")
+    return v
+
+
+def episode_from_json(e, where: str = "episode") -> Episode:
+    if not isinstance(e, dict):
+        raise SuiteError(f"{where}: expected an object, got {type(e).__name__}")
+    if isinstance(e.get("id"), str) and e["id"]:
+        where = f"{where.rsplit(': episode', 1)[0]}: episode {e['id']!r}"
+    ep_id = _need(e, "id", str, where)
+    category = _need(e, "category", str, where)
+    if category not in CATEGORIES:
+        raise SuiteError(f"{where}: field 'category': {category!r} is not one of {', '.join(CATEGORIES)}")
+    family = _need(e, "family", str, where)
+    prompt = _need(e, "prompt", str, where).strip()
+    simpler = _need(e, "prompt_simpler", str, where).strip()
+    if not prompt:
+        raise SuiteError(f"{where}: field 'prompt' is empty")
+    if not simpler:
+        raise SuiteError(f"{where}: field 'prompt_simpler' is empty")
+    options = _need(e, "options", list, where)
+    if len(options) != N_GATES:
+        raise SuiteError(f"{where}: field 'options' needs {N_GATES} asset ids, got {len(options)}")
+    for o in options:
+        if not isinstance(o, str):
+            raise SuiteError(f"{where}: field 'options': {o!r} is not a string asset id")
+        try:
+            get_asset(o)
+        except UnknownAssetError:
+            raise SuiteError(f"{where}: field 'options': unknown asset id {o!r} (see `cognitivedrone assets list`)") from None
+    correct = _need(e, "correct", int, where)
+    if not 1 <= correct <= N_GATES:
+        raise SuiteError(f"{where}: field 'correct' is {correct}, must be 1..{N_GATES} (1-based)")
+    gates_raw = _need(e, "gates", list, where)
+    if len(gates_raw) != N_GATES:
+        raise SuiteError(f"{where}: field 'gates' needs {N_GATES} gates, got {len(gates_raw)}")
+    gates = []
+    for j, g in enumerate(gates_raw):
+        if not isinstance(g, dict):
+            raise SuiteError(f"{where}: field 'gates[{j}]' must be an object")
+        vals = {}
+        for key, allowed in (("size", GATE_SIZES), ("shape", GATE_SHAPES), ("color", GATE_COLORS)):
+            v = g.get(key)
+            if v not in allowed:
+                raise SuiteError(f"{where}: field 'gates[{j}].{key}' is {v!r}, must be one of {', '.join(allowed)}")
+            vals[key] = v
+        gates.append(GateLook(**vals))
+    if len(set(gates)) != N_GATES:
+        raise SuiteError(f"{where}: field 'gates': two gates look the same, so a simple instruction cannot name one")
+    seed = _need(e, "seed", int, where)
+    background = e.get("background")
+    if background is not None and not isinstance(background, str):
+        raise SuiteError(f"{where}: field 'background' must be a string")
+    return Episode(
+        id=ep_id, category=category, family=family, prompt=prompt, prompt_simpler=simpler,
+        options=tuple(options), correct=correct, gates=tuple(gates), seed=seed, background=background,
+    )

@@ -1,0 +1,205 @@
+"""`cognitivedrone <verb>`: the command-line entry point.
+
+Errors a user can fix (a bad suite file, an unknown asset or policy) print one line and exit 2;
+nothing is written in that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line, exit code 2."""
+
+
+# -- bench ---------------------------------------------------------------------------------------
+
+def cmd_bench(args) -> int:
+    from cognitivedrone.bench.agents import make_agent
+    from cognitivedrone.bench.report import print_summary, summarize, write_report
+    from cognitivedrone.bench.runner import BenchConfig, run_suite
+    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.sim.env import SimConfig
+
+    suite = load_suite(args.suite)
+    if args.limit:
+        suite.episodes = suite.episodes[: args.limit]
+    try:
+        make_agent(args.policy)
+        sim = SimConfig(airframe=args.airframe, image_size=args.image_size, control_hz=args.control_hz)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    out = Path(args.out) if args.out else None
+    cfg = BenchConfig(policy=args.policy, prompt=args.prompt, workers=args.workers, sim=sim,
+                      video_episodes=args.video if out else 0, out_dir=str(out) if out else None)
+    print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}, "
+          f"prompt {args.prompt}, airframe {args.airframe}, camera {args.image_size}px @ {args.control_hz:g} Hz, "
+          f"{args.workers} worker(s)")
+    results, videos, wall = run_suite(suite, cfg, progress=not args.quiet)
+    summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=None, engine=None,
+                        prompt=args.prompt, wall_s=round(wall, 2))
+    print_summary(summary)
+    if out:
+        paths = write_report(summary, out)
+        print(f"wrote {', '.join(str(p) for p in paths.values())}" + (f" and {len(videos)} video(s) in {out / 'videos'}" if videos else ""))
+    return 0
+
+
+# -- suite ---------------------------------------------------------------------------------------
+
+def cmd_suite_make(args) -> int:
+    from cognitivedrone.bench.generate import make_suite
+    from cognitivedrone.bench.suite import SUITES_DIR
+
+    suite = make_suite(args.name, args.episodes, args.seed)
+    out = Path(args.out) if args.out else SUITES_DIR / f"{args.name}.json"
+    suite.save(out)
+    counts = {}
+    for e in suite.episodes:
+        counts[e.category] = counts.get(e.category, 0) + 1
+    print(f"wrote {out}: {len(suite)} episodes ({', '.join(f'{k} {v}' for k, v in counts.items())}), seed {args.seed}")
+    return 0
+
+
+def cmd_suite_import(args) -> int:
+    from cognitivedrone.bench.reference_import import ReferenceImportError, import_reference_files
+
+    try:
+        rep = import_reference_files(args.files, name=args.name, skip_unmapped=args.skip_unmapped, category=args.category)
+    except ReferenceImportError as e:
+        raise UserError(str(e)) from None
+    rep.suite.save(args.out)
+    msg = f"wrote {args.out}: {len(rep.suite)} episodes from {len(rep.files)} file(s)"
+    if rep.skipped_episodes:
+        names = ", ".join(f"{k} ({v})" for k, v in sorted(rep.unmapped.items()))
+        msg += f"; skipped {rep.skipped_episodes} episode(s) with unmapped options: {names}"
+    print(msg)
+    return 0
+
+
+# -- view / assets -------------------------------------------------------------------------------
+
+def cmd_view(args) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from cognitivedrone.bench.episode import episode_prompt, scene_options
+    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+
+    suite = load_suite(args.suite)
+    by_id = {e.id: e for e in suite.episodes}
+    if args.episode not in by_id:
+        raise UserError(f"episode {args.episode!r} is not in suite {suite.name} (ids look like {suite.episodes[0].id})")
+    ep = by_id[args.episode]
+    env = DroneEnv(SimConfig(image_size=args.size))
+    obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, episode_prompt(ep, "original")))
+    env.close()
+    img = obs["image"]
+    if args.scale > 1:
+        img = np.kron(img, np.ones((args.scale, args.scale, 1), dtype=np.uint8))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(img).save(args.out)
+    print(f"wrote {args.out}: start frame of {ep.id} ({args.size}px): {ep.prompt!r}; options {', '.join(ep.options)}; correct gate {ep.correct}")
+    return 0
+
+
+def cmd_assets_list(args) -> int:
+    from cognitivedrone.bench.assets import list_assets
+
+    assets = list_assets(kind=args.kind, tag=args.tag)
+    for a in assets:
+        print(f"{a.id:28s} {a.label:32s} {' '.join(sorted(a.tags))}")
+    print(f"{len(assets)} assets")
+    return 0
+
+
+def cmd_assets_sheet(args) -> int:
+    from cognitivedrone.bench.assets import contact_sheet
+
+    path = contact_sheet(args.out, size=args.size)
+    print(f"wrote {path}")
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="cognitivedrone", description="CognitiveDrone: a vision-language-action stack for drones and its benchmark.")
+    sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    b = sub.add_parser("bench", help="fly a suite and report success per category",
+                       description="Fly every episode of a suite with a policy; print a per-category table with 95%% Wilson intervals; with --out, write results.json, report.md, a plot and videos.")
+    b.add_argument("--suite", default="smoke", help="a suite name from bench/suites/ or a path to a suite JSON (default: smoke)")
+    b.add_argument("--policy", default="expert", help="expert (privileged), hover or random (default: expert)")
+    b.add_argument("--prompt", choices=("original", "simple"), default="original", help="give the policy the original instruction or the simple ground-truth one")
+    b.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    b.add_argument("--out", help="directory for results.json, report.md, success_by_category.png and videos/")
+    b.add_argument("--video", type=int, default=0, metavar="K", help="record videos of the first K episodes (needs --out)")
+    b.add_argument("--limit", type=int, default=0, help="fly only the first N episodes")
+    b.add_argument("--airframe", default="cf2x", help="cf2x (default) or racer")
+    b.add_argument("--image-size", type=int, default=128, help="camera resolution in pixels (square, default 128)")
+    b.add_argument("--control-hz", type=float, default=10.0, help="decisions per second (default 10)")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")
+    m = s.add_parser("make", help="generate a suite from a seed")
+    m.add_argument("--name", required=True)
+    m.add_argument("--episodes", type=int, required=True)
+    m.add_argument("--seed", type=int, required=True)
+    m.add_argument("--out", help="output path (default bench/suites/NAME.json)")
+    m.set_defaults(func=cmd_suite_make)
+    i = s.add_parser("import", help="convert the reference system's task files into a suite")
+    i.add_argument("files", nargs="+", help="reference task JSON files (lists of {prompt, prompt_simpler, options, correct, gates, background})")
+    i.add_argument("--out", required=True, help="suite JSON to write")
+    i.add_argument("--name", help="suite name (default: from the output file name)")
+    i.add_argument("--category", choices=("human", "symbol", "reasoning"), help="force the category (default: inferred)")
+    i.add_argument("--skip-unmapped", action="store_true", help="drop episodes whose options have no asset, and say how many")
+    i.set_defaults(func=cmd_suite_import)
+
+    v = sub.add_parser("view", help="save the FPV frame at the start of an episode")
+    v.add_argument("--suite", required=True)
+    v.add_argument("--episode", required=True, help="episode id")
+    v.add_argument("--out", required=True, help="PNG path")
+    v.add_argument("--size", type=int, default=128, help="camera resolution (default 128)")
+    v.add_argument("--scale", type=int, default=1, help="upscale the saved image by this integer factor")
+    v.set_defaults(func=cmd_view)
+
+    a = sub.add_parser("assets", help="the billboard vocabulary").add_subparsers(dest="assets_verb", required=True, metavar="ACTION")
+    al = a.add_parser("list", help="print every asset id, label and tags")
+    al.add_argument("--kind")
+    al.add_argument("--tag")
+    al.set_defaults(func=cmd_assets_list)
+    ash = a.add_parser("sheet", help="write a contact sheet PNG of the vocabulary")
+    ash.add_argument("--out", required=True)
+    ash.add_argument("--size", type=int, default=96, help="pixels per picture")
+    ash.set_defaults(func=cmd_assets_sheet)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cognitivedrone.bench.assets import UnknownAssetError
+    from cognitivedrone.bench.suite import SuiteError
+
+    args = build_parser().parse_args(argv)
+    if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:
+        args.name = Path(args.out).stem
+    try:
+        return args.func(args)
+    except (UserError, SuiteError, UnknownAssetError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"cognitivedrone: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cognitivedrone: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

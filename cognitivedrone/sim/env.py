@@ -1,0 +1,201 @@
+"""A gymnasium environment: a quadrotor among three gates, flown by body-frame velocity commands.
+
+    env = DroneEnv(SimConfig(image_size=128))
+    obs, info = env.reset(seed=3, options={"gates": [GateAppearance(...), ...], "instruction": "..."})
+    obs, reward, terminated, truncated, info = env.step(VelocityCommand(vx=1.0))
+
+Physics runs at `physics_hz` (240); the controller runs every physics step on the command
+held for one control period (1 / `control_hz`); the camera renders once per control period.
+`info["event"]` reports what happened during the step: "gate" (flew through gate
+`info["gate_index"]`'s opening), "collision" (touched a gate, billboard or the floor; the body
+is in `info["hit"]`), "out_of_bounds", or None. The episode terminates on any of these and is
+truncated at `time_limit_s`. Same seed and commands, same episode.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import pybullet as p
+from gymnasium import spaces
+
+from cognitivedrone.sim.airframes import get_airframe
+from cognitivedrone.sim.camera import CameraConfig, FPVCamera
+from cognitivedrone.sim.control import VelocityController
+from cognitivedrone.sim.dynamics import DroneState, Quadrotor
+from cognitivedrone.sim.world import GateAppearance, World, jitter_layout, reference_layout
+from cognitivedrone.types import VelocityCommand
+
+NOMINAL_START = (-1.0, 0.0, 0.75)
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    airframe: str = "cf2x"
+    physics_hz: int = 240
+    control_hz: float = 10.0
+    image_size: int = 128
+    render_images: bool = True  # False skips the camera (privileged pilots don't need it)
+    time_limit_s: float = 20.0
+    out_of_bounds_m: float = 10.0  # farther than this from every gate ends the episode
+    start_noise_xy_m: float = 1.0
+    start_noise_z_m: float = 0.1
+    start_noise_yaw_rad: float = 0.15
+    gate_jitter_m: float = 0.0
+    gate_jitter_yaw_rad: float = 0.0
+    randomize_lighting: bool = True
+
+    def __post_init__(self):
+        ratio = self.physics_hz / self.control_hz
+        if abs(ratio - round(ratio)) > 1e-9 or ratio < 1:
+            raise ValueError(f"physics_hz ({self.physics_hz}) must be a whole multiple of control_hz ({self.control_hz})")
+
+    @property
+    def substeps(self) -> int:
+        return int(round(self.physics_hz / self.control_hz))
+
+
+@dataclass
+class EpisodeSetup:
+    """What reset() sampled from the seed (kept for logging and for privileged pilots)."""
+
+    start_pos: tuple[float, float, float]
+    start_yaw: float
+    light_direction: tuple[float, float, float]
+    looks: list[GateAppearance] = field(default_factory=list)
+
+
+class DroneEnv(gym.Env):
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(self, config: SimConfig = SimConfig()):
+        super().__init__()
+        self.config = config
+        self.airframe = get_airframe(config.airframe)
+        self.client = p.connect(p.DIRECT)
+        self.world = World(self.client)
+        self.camera = FPVCamera(self.client, CameraConfig(size=config.image_size))
+        self.controller = VelocityController(self.airframe, dt=1.0 / config.physics_hz)
+        self.quad: Quadrotor | None = None
+        self.setup: EpisodeSetup | None = None
+        self.instruction = ""
+        self.t = 0.0
+        self.state: DroneState | None = None
+        a = self.airframe
+        lim = np.array([a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate], dtype=np.float32)
+        self.action_space = spaces.Box(-lim, lim, dtype=np.float32)
+        s = config.image_size
+        self.observation_space = spaces.Dict({
+            "image": spaces.Box(0, 255, (s, s, 3), dtype=np.uint8),
+            "state": spaces.Box(-np.inf, np.inf, (12,), dtype=np.float32),
+            "instruction": spaces.Text(max_length=1024, charset=string.printable),
+        })
+
+    # -- gymnasium API -------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        rng = self.np_random
+        cfg = self.config
+        looks = options.get("gates") or self._random_looks(rng)
+        self.instruction = options.get("instruction", "")
+        poses = jitter_layout(reference_layout(), rng, cfg.gate_jitter_m, cfg.gate_jitter_yaw_rad)
+        x0, y0, z0 = NOMINAL_START
+        start = (
+            x0 + rng.uniform(-cfg.start_noise_xy_m, cfg.start_noise_xy_m),
+            y0 + rng.uniform(-cfg.start_noise_xy_m, cfg.start_noise_xy_m),
+            z0 + rng.uniform(-cfg.start_noise_z_m, cfg.start_noise_z_m),
+        )
+        yaw = rng.uniform(-cfg.start_noise_yaw_rad, cfg.start_noise_yaw_rad)
+        if cfg.randomize_lighting:
+            az = rng.uniform(-math.pi, math.pi)
+            light = (math.cos(az), math.sin(az), rng.uniform(1.0, 2.5))
+            floor = tuple(float(v) for v in rng.uniform(0.4, 0.65, size=3)) + (1.0,)
+        else:
+            light, floor = (0.4, 0.3, 1.0), (0.55, 0.55, 0.5, 1.0)
+        self.setup = EpisodeSetup(start, yaw, light, list(looks))
+
+        c = self.client
+        p.resetSimulation(physicsClientId=c)
+        p.setGravity(0, 0, -self.airframe.g, physicsClientId=c)
+        p.setTimeStep(1.0 / cfg.physics_hz, physicsClientId=c)
+        self.world.build(poses, list(looks), floor_rgba=floor)
+        self.quad = Quadrotor(c, self.airframe, position=start, yaw=yaw)
+        self.state = self.quad.state()
+        self.controller.reset(self.state)
+        self.t = 0.0
+        self._prev_pos = tuple(self.state.pos)
+        return self._observation(), self._info(None)
+
+    def step(self, action):
+        cmd = action if isinstance(action, VelocityCommand) else VelocityCommand.from_array(action)
+        if not cmd.is_finite():
+            cmd = VelocityCommand.hover()  # never feed NaN into the physics
+        cfg = self.config
+        c = self.client
+        event = None
+        info_extra: dict = {}
+        for _ in range(cfg.substeps):
+            rpm = self.controller.compute(self.state, cmd)
+            self.quad.apply_rpm(rpm)
+            p.stepSimulation(physicsClientId=c)
+            self.t += 1.0 / cfg.physics_hz
+            self.state = self.quad.state()
+            event, info_extra = self._check_events()
+            if event is not None:
+                break
+        terminated = event is not None
+        truncated = not terminated and self.t >= cfg.time_limit_s - 1e-9
+        info = self._info(event)
+        info.update(info_extra)
+        return self._observation(), 0.0, terminated, truncated, info
+
+    def close(self):
+        if self.client is not None and p.isConnected(self.client):
+            p.disconnect(self.client)
+        self.client = None
+
+    def render(self):
+        return self.render_fpv()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def render_fpv(self) -> np.ndarray:
+        return self.camera.render(self.state.pos, self.state.quat, self.setup.light_direction)
+
+    def _observation(self) -> dict:
+        s = self.state
+        state = np.concatenate([s.pos, s.rpy, s.vel, s.ang_vel]).astype(np.float32)
+        if self.config.render_images:
+            image = self.render_fpv()
+        else:
+            image = np.zeros((self.config.image_size,) * 2 + (3,), dtype=np.uint8)
+        return {"image": image, "state": state, "instruction": self.instruction}
+
+    def _info(self, event) -> dict:
+        return {"time_s": self.t, "event": event, "position": tuple(float(v) for v in self.state.pos)}
+
+    def _check_events(self) -> tuple[str | None, dict]:
+        pos = tuple(float(v) for v in self.state.pos)
+        prev, self._prev_pos = self._prev_pos, pos
+        for gate in self.world.gates:
+            crossed = gate.crossing(prev, pos)
+            if crossed:
+                return "gate", {"gate_index": gate.index}
+        contacts = p.getContactPoints(bodyA=self.quad.body_id, physicsClientId=self.client)
+        if contacts:
+            return "collision", {"hit": self.world.body_name(contacts[0][2])}
+        lim2 = self.config.out_of_bounds_m ** 2
+        if all((pos[0] - g.pose.x) ** 2 + (pos[1] - g.pose.y) ** 2 + (pos[2] - g.pose.z) ** 2 > lim2
+               for g in self.world.gates):
+            return "out_of_bounds", {}
+        return None, {}
+
+    @staticmethod
+    def _random_looks(rng: np.random.Generator) -> list[GateAppearance]:
+        shapes = list(rng.permutation(["round", "square", "triangle"]))
+        colors = list(rng.permutation(["red", "green", "blue"]))
+        return [GateAppearance(str(s), str(rng.choice(["big", "small"])), str(c)) for s, c in zip(shapes, colors)]

@@ -1,0 +1,154 @@
+import json
+
+import pytest
+
+from cognitivedrone.bench.report import print_summary, summarize, wilson_interval, write_report
+from cognitivedrone.bench.results import EpisodeResult
+
+SCHEMA_KEYS = [
+    "suite", "policy", "reasoner", "engine", "prompt", "n", "success_rate", "by_category",
+    "by_family", "failures", "rewrite_accuracy", "wall_s", "ci95", "time_to_goal_s",
+    "path_length_m", "policy_latency_ms", "episodes",
+]
+
+
+def ep(i, category, family, outcome, *, time_s=4.0, path=6.0, steps=40, lat=2.0, p99=5.0, rewrite=None):
+    return EpisodeResult(
+        episode_id=f"ep-{i:03d}", category=category, family=family, outcome=outcome,
+        gate_passed=1 if outcome in ("success", "wrong_gate") else None, time_s=time_s,
+        path_length_m=path, steps=steps, latency_ms_mean=lat, latency_ms_p99=p99,
+        prompt="fly through the gate", rewrite_correct=rewrite,
+    )
+
+
+def sample_results():
+    # listed out of category order on purpose
+    return [
+        ep(0, "reasoning", "arithmetic", "success", time_s=5.0, rewrite=True),
+        ep(1, "reasoning", "arithmetic", "wrong_gate", rewrite=False),
+        ep(2, "reasoning", "category", "timeout", time_s=20.0, rewrite=True),
+        ep(3, "symbol", "digit", "success", time_s=3.0),
+        ep(4, "symbol", "letter", "success", time_s=4.0),
+        ep(5, "symbol", "digit", "collision"),
+        ep(6, "human", "profession", "success", time_s=4.0),
+        ep(7, "human", "profession", "out_of_bounds"),
+        ep(8, "human", "beard", "success", time_s=6.0),
+        ep(9, "human", "beard", "collision"),
+    ]
+
+
+def summary_of(results, **kw):
+    args = dict(suite="smoke", policy="expert", reasoner=None, engine=None, prompt="prompt", wall_s=12.5)
+    args.update(kw)
+    return summarize(results, **args)
+
+
+def test_wilson_known_values():
+    assert wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-4))
+    assert wilson_interval(10, 10) == (pytest.approx(0.7225, abs=1e-4), 1.0)
+    lo, hi = wilson_interval(5, 10)
+    assert lo == pytest.approx(0.2366, abs=1e-4) and hi == pytest.approx(0.7634, abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    lo, hi = wilson_interval(30, 100)
+    assert lo < 0.3 < hi and 0 <= lo and hi <= 1
+    with pytest.raises(ValueError):
+        wilson_interval(3, 2)
+
+
+def test_summarize_counts_rates_and_schema():
+    s = summary_of(sample_results())
+    assert list(s) == SCHEMA_KEYS
+    assert s["n"] == 10
+    assert s["success_rate"] == pytest.approx(0.5)
+    assert s["ci95"] == pytest.approx(list(wilson_interval(5, 10)))
+    assert list(s["by_category"]) == ["human", "symbol", "reasoning"]
+    assert s["by_category"]["human"] == {"n": 4, "success_rate": 0.5, "ci95": pytest.approx(list(wilson_interval(2, 4)))}
+    assert s["by_category"]["symbol"]["n"] == 3
+    assert s["by_category"]["symbol"]["success_rate"] == pytest.approx(2 / 3)
+    assert s["by_category"]["reasoning"]["success_rate"] == pytest.approx(1 / 3)
+    for g in s["by_category"].values():
+        assert list(g) == ["n", "success_rate", "ci95"]
+    # families: grouped by category order, alphabetical inside
+    assert list(s["by_family"]) == ["beard", "profession", "digit", "letter", "arithmetic", "category"]
+    assert s["by_family"]["digit"]["n"] == 2 and s["by_family"]["digit"]["success_rate"] == 0.5
+    assert s["by_family"]["letter"]["success_rate"] == 1.0
+    assert s["by_family"]["category"]["success_rate"] == 0.0
+    assert s["failures"] == {"wrong_gate": 1, "collision": 2, "out_of_bounds": 1, "timeout": 1}
+    assert list(s["failures"]) == ["wrong_gate", "collision", "out_of_bounds", "timeout"]
+    assert s["rewrite_accuracy"] == pytest.approx(2 / 3)
+    assert s["time_to_goal_s"] == pytest.approx((5 + 3 + 4 + 4 + 6) / 5)
+    assert s["path_length_m"] == pytest.approx(6.0)
+    assert s["policy_latency_ms"] == {"mean": pytest.approx(2.0), "p99": pytest.approx(5.0)}
+    assert s["wall_s"] == 12.5
+    assert [e["episode_id"] for e in s["episodes"]] == [f"ep-{i:03d}" for i in range(10)]
+    assert s["episodes"][0] == sample_results()[0].to_json()
+
+
+def test_summarize_nulls_and_empty():
+    rs = [ep(0, "symbol", "digit", "timeout"), ep(1, "symbol", "digit", "collision")]
+    s = summary_of(rs)
+    assert s["rewrite_accuracy"] is None
+    assert s["time_to_goal_s"] is None
+    assert s["success_rate"] == 0.0
+    assert s["ci95"][0] == 0.0
+    empty = summary_of([])
+    assert list(empty) == SCHEMA_KEYS
+    assert empty["n"] == 0 and empty["ci95"] == [0.0, 1.0] and empty["by_category"] == {}
+    assert empty["path_length_m"] is None and empty["policy_latency_ms"] == {"mean": None, "p99": None}
+    json.dumps(empty, allow_nan=False)
+
+
+def test_summarize_latency_weighted_and_nan_safe():
+    rs = [ep(0, "human", "hat", "success", steps=10, lat=1.0, p99=2.0),
+          ep(1, "human", "hat", "success", steps=30, lat=3.0, p99=float("nan"), path=float("nan"))]
+    s = summary_of(rs)
+    assert s["policy_latency_ms"]["mean"] == pytest.approx((10 * 1 + 30 * 3) / 40)
+    assert s["policy_latency_ms"]["p99"] == pytest.approx(2.0)
+    assert s["path_length_m"] == pytest.approx(6.0)
+    assert s["episodes"][1]["latency_ms_p99"] is None
+    json.dumps(s, allow_nan=False)
+
+
+def test_unknown_category_comes_last_and_unknown_outcome_raises():
+    rs = [ep(0, "zzz", "misc", "success"), ep(1, "reasoning", "negation", "success"), ep(2, "human", "hat", "timeout")]
+    assert list(summary_of(rs)["by_category"]) == ["human", "reasoning", "zzz"]
+    with pytest.raises(ValueError, match="ep-009"):
+        summary_of([ep(9, "human", "hat", "crashed")])
+
+
+def test_write_report_files(tmp_path):
+    s = summary_of(sample_results(), reasoner="qwen", engine="vllm")
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "videos" / "ep-000.mp4").write_bytes(b"")
+    paths = write_report(s, tmp_path / "out")
+    assert set(paths) == {"results", "report", "plot"}
+    for p in paths.values():
+        assert p.exists() and p.stat().st_size > 0
+    loaded = json.loads(paths["results"].read_text())
+    assert loaded == s
+    assert list(loaded) == SCHEMA_KEYS
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = paths["report"].read_text()
+    assert "smoke" in md and "expert" in md and "qwen" in md and "vllm" in md
+    assert "| human | 4 | 50.0% |" in md
+    assert "| reasoning | 3 | 33.3% |" in md
+    assert "| letter | 1 | 100.0% |" in md
+    assert "| wrong gate | 1 |" in md and "| collision | 2 |" in md
+    assert "**overall**" in md and "Wilson" in md
+    assert "![](success_by_category.png)" in md
+    assert "videos/" not in md  # no videos folder in out/
+
+    paths = write_report(s, tmp_path)  # now with a videos/ folder
+    md = paths["report"].read_text()
+    assert "[ep-000.mp4](videos/ep-000.mp4)" in md
+
+
+def test_print_summary_runs():
+    from rich.console import Console
+
+    console = Console(record=True, width=100)
+    print_summary(summary_of(sample_results()), console=console)
+    text = console.export_text()
+    assert "human" in text and "overall" in text and "50.0%" in text
+    assert "wrong gate 1" in text and "collision 2" in text
+    assert "12.5 s" in text
