@@ -40,7 +40,6 @@ class ExpertPilot:
     `state` is the env's 12-vector: pos(3), rpy(3), vel(3), ang_vel(3).
     """
 
-    needs_image = False
 
     def __init__(self, config: ExpertConfig = ExpertConfig()):
         self.config = config

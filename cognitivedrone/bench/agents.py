@@ -24,7 +24,6 @@ class EpisodeContext:
 
 class Agent(Protocol):
     name: str
-    needs_image: bool
 
     def reset(self, ctx: EpisodeContext) -> None: ...
 
@@ -35,7 +34,6 @@ class HoverAgent:
     """Always commands zero velocity: the floor any pilot must beat (0% success)."""
 
     name = "hover"
-    needs_image = False
 
     def reset(self, ctx: EpisodeContext) -> None:
         pass
@@ -49,7 +47,6 @@ class RandomAgent:
     seeded by the episode so runs are repeatable."""
 
     name = "random"
-    needs_image = False
 
     def __init__(self, hold_steps: int = 10):
         self.hold_steps = hold_steps
@@ -71,7 +68,6 @@ class ExpertAgent:
     """The privileged expert pilot, told the target gate's pose."""
 
     name = "expert"
-    needs_image = False
 
     def __init__(self):
         self.pilot = ExpertPilot()

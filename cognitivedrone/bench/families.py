@@ -184,28 +184,31 @@ def reasoning_arithmetic(rng):
     return Task(_phrase(rng, templates, a=a, b=b, sym=sym, word=word, noun=noun), options, correct)
 
 
-# (kind, tag, phrases): the target has the tag; distractors of the same kind lack it.
+# (kind, tag, phrases, contrast): the target has the tag; distractors of the same kind lack it
+# and, where given, carry one of the contrast tags. A missing tag means "not characteristically",
+# so a contrast keeps borderline pictures (an avocado as a "vegetable"?) out of the distractors.
 MEMBERSHIP = (
-    ("food", "healthy", ("the healthy food", "the food that is good for you", "the healthiest snack")),
-    ("food", "unhealthy", ("the unhealthy food", "the junk food", "the food you should eat least")),
-    ("food", "fruit", ("the fruit",)),
-    ("food", "vegetable", ("the vegetable",)),
-    ("animal", "flies", ("the animal that can fly", "an animal that flies", "the creature that can fly")),
-    ("animal", "swims", ("the animal that lives in water", "an animal that swims", "the sea creature")),
-    ("animal", "mammal", ("the mammal",)),
-    ("animal", "bird", ("the bird",)),
-    ("animal", "insect", ("the insect",)),
-    ("animal", "farm", ("the farm animal",)),
+    ("food", "healthy", ("the healthy food", "the food that is good for you", "the healthiest snack"), ()),
+    ("food", "unhealthy", ("the unhealthy food", "the junk food", "the food you should eat least"), ()),
+    ("food", "fruit", ("the fruit",), ("vegetable", "unhealthy")),
+    ("food", "vegetable", ("the vegetable",), ("sweet",)),
+    ("animal", "flies", ("the animal that can fly", "an animal that flies", "the creature that can fly"), ()),
+    ("animal", "swims", ("the animal that lives in water", "an animal that swims", "the sea creature"), ()),
+    ("animal", "mammal", ("the mammal",), ()),
+    ("animal", "bird", ("the bird",), ()),
+    ("animal", "insect", ("the insect",), ()),
+    ("animal", "farm", ("the farm animal",), ("wild",)),
 )
 
 
 def reasoning_membership(rng):
     while True:
-        kind, tag, phrases = MEMBERSHIP[int(rng.integers(len(MEMBERSHIP)))]
+        kind, tag, phrases, contrast = MEMBERSHIP[int(rng.integers(len(MEMBERSHIP)))]
         pool = list_assets(kind=kind)
+        others = [a for a in pool if tag not in a.tags and (not contrast or a.tags & set(contrast))]
         try:
             target = _pick(rng, [a for a in pool if tag in a.tags])[0]
-            distractors = _pick(rng, [a for a in pool if tag not in a.tags], 2)
+            distractors = _pick(rng, others, 2)
             break
         except NoTask:
             continue

@@ -11,7 +11,7 @@ import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -40,10 +40,9 @@ _worker: dict = {}
 def _init_worker(cfg: BenchConfig) -> None:
     # One BLAS/OpenMP thread per worker: the workers are the parallelism.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    agent = make_agent(cfg.policy)
-    sim = cfg.sim if (agent.needs_image or cfg.video_episodes > 0) else replace(cfg.sim, render_images=False)
-    _worker["env"] = DroneEnv(sim)
-    _worker["agent"] = agent
+    # Every pilot gets camera frames, even those that ignore them, so wall times compare.
+    _worker["env"] = DroneEnv(cfg.sim)
+    _worker["agent"] = make_agent(cfg.policy)
     _worker["cfg"] = cfg
 
 

@@ -26,8 +26,8 @@ COLORS_RGBA = {
     "green": (0.10, 0.70, 0.15, 1.0),
     "blue": (0.10, 0.25, 0.90, 1.0),
 }
-BAR_THICKNESS = 0.08  # frame bar width in the gate plane, m
-BAR_DEPTH = 0.10  # frame bar extent along the flight direction, m
+BAR_THICKNESS = 0.12  # frame bar width in the gate plane, m (~1 px at 6 m at 128 px)
+BAR_DEPTH = 0.12  # frame bar extent along the flight direction, m
 POLE_WIDTH = 0.06
 # Size of the opening: inner radius (round), inner half-side (square) and incircle radius
 # (triangle). "small" still leaves > 3x the cf2x's diameter, "big" roughly 1.1 m across.
@@ -40,7 +40,7 @@ OPENING = {
     ("triangle", "small"): 0.26,
 }
 GATE_CENTER_Z = 1.0  # height of the opening's centre above the floor
-BILLBOARD_SIZE = 1.5  # m, square; chosen so a billboard covers ~11 px at the start at 128 px
+BILLBOARD_SIZE = 1.8  # m, square: ~14 px at the start (6.3 m) at 128 px, ~29 px at 3 m
 BILLBOARD_BOTTOM_Z = 2.0
 MAX_SHAPES_PER_BODY = 16
 ROUND_SEGMENTS = 12  # + pole, post and backing: pybullet's shape arrays crash above 16
