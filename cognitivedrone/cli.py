@@ -20,13 +20,15 @@ class UserError(Exception):
 # -- bench ---------------------------------------------------------------------------------------
 
 def cmd_bench(args) -> int:
+    from cognitivedrone.bench.suite import load_suite
+
+    # Validate the suite before importing the simulator: a bad file fails fast and quietly.
+    suite = load_suite(args.suite)
     from cognitivedrone.bench.agents import make_agent
     from cognitivedrone.bench.report import print_summary, summarize, write_report
     from cognitivedrone.bench.runner import BenchConfig, run_suite
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import SimConfig
 
-    suite = load_suite(args.suite)
     if args.limit:
         suite.episodes = suite.episodes[: args.limit]
     try:

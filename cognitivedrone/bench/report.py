@@ -231,31 +231,27 @@ def print_summary(summary: dict, console=None) -> None:
     def rate_style(rate: float) -> str:
         return "green" if rate >= 0.8 else "yellow" if rate > CHANCE + 0.05 else "red"
 
+    def rate_table(title: str, first: str, groups: dict) -> Table:
+        t = Table(title=title, title_justify="left")
+        t.add_column(first)
+        t.add_column("n", justify="right")
+        t.add_column("success", justify="right")
+        t.add_column("95% CI", justify="right")
+        for name, g in groups.items():
+            t.add_row(name, str(g["n"]), f"[{rate_style(g['success_rate'])}]{_pct(g['success_rate'])}[/]", _ci(g["ci95"]))
+        return t
+
     title = f"{summary['suite']} · {summary['policy']}"
     if summary.get("reasoner"):
         title += f" + {summary['reasoner']}"
-    t = Table(title=title, title_justify="left")
-    t.add_column("category")
-    t.add_column("n", justify="right")
-    t.add_column("success", justify="right")
-    t.add_column("95% CI", justify="right")
-    for cat, g in summary["by_category"].items():
-        t.add_row(cat, str(g["n"]), f"[{rate_style(g['success_rate'])}]{_pct(g['success_rate'])}[/]", _ci(g["ci95"]))
+    t = rate_table(title, "category", summary["by_category"])
     ov = _overall_group(summary)
     t.add_section()
     t.add_row("[bold]overall[/]", f"[bold]{ov['n']}[/]",
               f"[bold {rate_style(ov['success_rate'])}]{_pct(ov['success_rate'])}[/]", f"[bold]{_ci(ov['ci95'])}[/]")
     console.print(t)
-
     if summary["by_family"]:
-        ft = Table(title="by family", title_justify="left")
-        ft.add_column("family")
-        ft.add_column("n", justify="right")
-        ft.add_column("success", justify="right")
-        ft.add_column("95% CI", justify="right")
-        for fam, g in summary["by_family"].items():
-            ft.add_row(fam, str(g["n"]), f"[{rate_style(g['success_rate'])}]{_pct(g['success_rate'])}[/]", _ci(g["ci95"]))
-        console.print(ft)
+        console.print(rate_table("by family", "family", summary["by_family"]))
 
     fails = " · ".join(f"{_FAILURE_LABELS[f]} {summary['failures'][f]}" for f in FAILURES)
     console.print(f"failures: {fails}")

@@ -8,6 +8,7 @@ import pytest
 
 from cognitivedrone.expert import ExpertPilot
 from cognitivedrone.sim.env import DroneEnv, SimConfig
+from cognitivedrone.types import VelocityCommand
 from cognitivedrone.sim.world import (OPENING, BAR_THICKNESS, Gate, GateAppearance, GatePose, frame_bars,
                                       in_opening, reference_layout)
 
@@ -116,14 +117,19 @@ def test_hitting_the_frame_is_a_collision(env, gate):
     assert info["hit"].startswith(f"gate {gate + 1}")
 
 
-def test_floor_is_a_collision(env):
-    env.reset(seed=14, options={"gates": LOOKS})
-    from cognitivedrone.types import VelocityCommand
+def _hold(env, cmd, steps):
+    """Hold one command until the episode ends (or `steps` decisions); the last info."""
     info = {}
-    for _ in range(100):
-        _, _, term, _, info = env.step(VelocityCommand(vz=-0.75))
+    for _ in range(steps):
+        _, _, term, _, info = env.step(cmd)
         if term:
             break
+    return info
+
+
+def test_floor_is_a_collision(env):
+    env.reset(seed=14, options={"gates": LOOKS})
+    info = _hold(env, VelocityCommand(vz=-0.75), 100)
     assert info["event"] == "collision" and info["hit"] == "floor"
 
 
@@ -131,12 +137,6 @@ def test_far_away_is_out_of_bounds():
     env = DroneEnv(SimConfig(render_images=False, out_of_bounds_m=6.5, time_limit_s=30))
     try:
         env.reset(seed=15, options={"gates": LOOKS})
-        from cognitivedrone.types import VelocityCommand
-        info = {}
-        for _ in range(300):
-            _, _, term, _, info = env.step(VelocityCommand(vx=-1.5))
-            if term:
-                break
-        assert info["event"] == "out_of_bounds"
+        assert _hold(env, VelocityCommand(vx=-1.5), 300)["event"] == "out_of_bounds"
     finally:
         env.close()
