@@ -58,7 +58,10 @@ def cmd_suite_make(args) -> int:
     from cognitivedrone.bench.generate import make_suite
     from cognitivedrone.bench.suite import SUITES_DIR
 
-    suite = make_suite(args.name, args.episodes, args.seed)
+    try:
+        suite = make_suite(args.name, args.episodes, args.seed)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     out = Path(args.out) if args.out else SUITES_DIR / f"{args.name}.json"
     suite.save(out)
     counts = {}

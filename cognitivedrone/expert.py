@@ -65,7 +65,9 @@ class ExpertPilot:
             ax, ay = g.x - cfg.approach_m * c, g.y - cfg.approach_m * s
             ex, ey, ez = ax - x, ay - y, g.z - z
             dist = math.hypot(ex, ey)
-            if (dist < cfg.switch_m and abs(ez) < 0.25) or along > -cfg.approach_m + 0.1 and abs(lat) < 0.3:
+            # On the axis in front of the gate (close to the approach point, or already between it
+            # and the gate): fly through.
+            if (dist < cfg.switch_m and abs(ez) < 0.25) or (-cfg.approach_m + 0.1 < along < 0.0 and abs(lat) < 0.3):
                 self.phase = "through"
             else:
                 speed = min(cfg.cruise_speed, cfg.pos_gain * dist)

@@ -80,7 +80,7 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
     lat_ms = np.asarray(latencies) * 1e3
     result = EpisodeResult(
         episode_id=episode.id, category=episode.category, family=episode.family, outcome=outcome,
-        gate_passed=gate if event == "gate" else None, time_s=round(info["time_s"], 4),
+        gate_passed=gate + 1 if event == "gate" else None, time_s=round(info["time_s"], 4),
         path_length_m=round(path, 3), steps=len(latencies),
         latency_ms_mean=round(float(lat_ms.mean()), 4), latency_ms_p99=round(float(np.percentile(lat_ms, 99)), 4),
         prompt=prompt, detail=info.get("hit", ""),

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from cognitivedrone.bench.assets import Asset, get_asset, list_assets
+from cognitivedrone.bench.assets import KINDS, Asset, get_asset, list_assets
 
 VERBS = ("Fly through", "Go through", "Pass through", "Navigate through", "Head through")
 
@@ -37,6 +37,26 @@ def _pick(rng: np.random.Generator, items: list, k: int = 1) -> list:
         raise NoTask(f"need {k} items, have {len(items)}")
     idx = rng.choice(len(items), size=k, replace=False)
     return [items[i] for i in idx]
+
+
+# Pictures one instruction could name together ("a car" also fits the taxi; "the person who
+# enforces the law" also fits the guard): never a target and a distractor in one task.
+CONFUSABLE = (
+    {"vehicle:car", "vehicle:taxi", "vehicle:police_car"},
+    {"food:candy", "food:lollipop", "food:chocolate"},
+    {"food:cake", "food:cupcake"},
+    {"animal:fish", "animal:shark"},
+    {"animal:sparrow", "animal:crow"},
+    {"person:police_officer", "person:detective", "person:guard"},
+    {"person:white_haired_person", "person:older_person"},
+    {"person:prince", "person:princess", "person:person_with_crown"},
+)
+
+
+def _unlike(target: Asset, pool: list[Asset]) -> list[Asset]:
+    """The pool without the target and anything an instruction for the target could also name."""
+    group = next((g for g in CONFUSABLE if target.id in g), {target.id})
+    return [a for a in pool if a.id not in group]
 
 
 def _arrange(rng: np.random.Generator, target: Asset, distractors: list[Asset]) -> tuple[tuple[str, str, str], int]:
@@ -78,7 +98,7 @@ NAMED = (
 def human_profession(rng):
     people = list_assets(kind="person")
     target = _pick(rng, [a for a in people if "profession" in a.tags])[0]
-    distractors = _pick(rng, [a for a in people if a.id != target.id], 2)
+    distractors = _pick(rng, _unlike(target, people), 2)
     options, correct = _arrange(rng, target, distractors)
     templates = NAMED + ("{verb} the gate with the {bare}", "Fly to the {bare} and go through the gate below")
     return Task(_phrase(rng, templates, label=target.label, bare=_bare(target.label)), options, correct)
@@ -103,7 +123,9 @@ def human_attribute(rng):
               if sum(t in a.tags for a in people) >= 1 and sum(t not in a.tags for a in people) >= 2]
     tag = usable[int(rng.integers(len(usable)))]
     target = _pick(rng, [a for a in people if tag in a.tags])[0]
-    distractors = _pick(rng, [a for a in people if tag not in a.tags], 2)
+    # A hat hides the hair: nobody in a hat is a distractor for a hair question.
+    hair = tag in ("bald", "blond_hair", "red_hair", "white_hair", "curly_hair")
+    distractors = _pick(rng, [a for a in _unlike(target, people) if tag not in a.tags and not (hair and "hat" in a.tags)], 2)
     options, correct = _arrange(rng, target, distractors)
     who = ATTRIBUTE_PHRASES[tag][int(rng.integers(len(ATTRIBUTE_PHRASES[tag])))]
     templates = ("{verb} the gate with {who}", "{verb} the gate that shows {who}",
@@ -114,7 +136,7 @@ def human_attribute(rng):
 def human_role(rng):
     people = list_assets(kind="person")
     target = _pick(rng, [a for a in people if "profession" in a.tags and a.clues])[0]
-    distractors = _pick(rng, [a for a in people if a.id != target.id and "profession" in a.tags], 2)
+    distractors = _pick(rng, [a for a in _unlike(target, people) if "profession" in a.tags], 2)
     options, correct = _arrange(rng, target, distractors)
     clue = target.clues[int(rng.integers(len(target.clues)))]
     templates = ("{verb} the gate with the person {clue}", "{verb} the gate showing someone {clue}",
@@ -128,7 +150,7 @@ def _named_of_kinds(kinds: tuple[str, ...], same_kind_distractors: bool = True):
     def family(rng):
         pool = [a for k in kinds for a in list_assets(kind=k)]
         target = _pick(rng, pool)[0]
-        dpool = [a for a in (list_assets(kind=target.kind) if same_kind_distractors else pool) if a.id != target.id]
+        dpool = _unlike(target, list_assets(kind=target.kind) if same_kind_distractors else pool)
         distractors = _pick(rng, dpool, 2)
         options, correct = _arrange(rng, target, distractors)
         return Task(_phrase(rng, NAMED, label=target.label), options, correct)
@@ -193,7 +215,8 @@ MEMBERSHIP = (
     ("food", "fruit", ("the fruit",), ("vegetable", "unhealthy")),
     ("food", "vegetable", ("the vegetable",), ("sweet",)),
     ("animal", "flies", ("the animal that can fly", "an animal that flies", "the creature that can fly"), ()),
-    ("animal", "swims", ("the animal that lives in water", "an animal that swims", "the sea creature"), ()),
+    # Many land animals can swim: contrast water animals with fliers, insects and farm animals.
+    ("animal", "swims", ("the animal that lives in water", "the water animal"), ("flies", "insect", "farm")),
     ("animal", "mammal", ("the mammal",), ()),
     ("animal", "bird", ("the bird",), ()),
     ("animal", "insect", ("the insect",), ()),
@@ -272,18 +295,19 @@ def reasoning_relational(rng):
     return Task(_phrase(rng, templates, w=w), options, correct)
 
 
+# Kinds whose noun excludes every other kind's pictures ("an object" would also fit a vehicle,
+# "food" a fish), so "the gate that does not show <noun>" has one answer.
 KIND_NOUNS = {
     "digit": ("a number", "a digit"), "letter": ("a letter",), "animal": ("an animal",),
-    "food": ("food", "something to eat"), "person": ("a person", "a human"),
-    "flag": ("a flag",), "object": ("an object",), "vehicle": ("a vehicle",),
+    "person": ("a person", "a human"), "flag": ("a flag",), "vehicle": ("a vehicle",),
 }
 
 
 def reasoning_negation(rng):
     if rng.random() < 0.6:
         # Two of one kind, the target of another: "the gate that does not show an animal".
-        kinds = list(KIND_NOUNS)
-        k_other, k_target = _pick(rng, kinds, 2)
+        k_other = _pick(rng, list(KIND_NOUNS))[0]
+        k_target = _pick(rng, [k for k in KINDS if k != k_other])[0]
         distractors = _pick(rng, list_assets(kind=k_other), 2)
         target = _pick(rng, list_assets(kind=k_target))[0]
         nouns = KIND_NOUNS[k_other]

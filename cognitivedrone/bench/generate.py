@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from cognitivedrone.bench.families import families_of, sample_task, simple_prompt
-from cognitivedrone.bench.suite import CATEGORIES, GATE_COLORS, GATE_SHAPES, GATE_SIZES, Episode, GateLook, Suite
+from cognitivedrone.bench.suite import CATEGORIES, ID_PATTERN, GATE_COLORS, GATE_SHAPES, GATE_SIZES, Episode, GateLook, Suite
 
 SEED_SPACE = 2**31 - 1
 
@@ -15,6 +15,8 @@ SEED_SPACE = 2**31 - 1
 def make_suite(name: str, episodes: int, seed: int, categories: tuple[str, ...] = CATEGORIES) -> Suite:
     if episodes < 1:
         raise ValueError("a suite needs at least one episode")
+    if not ID_PATTERN.match(name):
+        raise ValueError(f"suite name {name!r} must be letters, digits, '.', '_' or '-' (it prefixes episode ids)")
     rng = np.random.default_rng(seed)
     # Balanced: category c gets episodes // len + (1 if c < remainder).
     plan = [categories[i % len(categories)] for i in range(episodes)]

@@ -17,7 +17,7 @@ class EpisodeResult:
     category: str
     family: str
     outcome: str  # one of OUTCOMES
-    gate_passed: int | None  # 0-based index of the gate flown through, None if none
+    gate_passed: int | None  # 1-based (as the suite's `correct`) gate flown through, None if none
     time_s: float  # simulated time when the episode ended
     path_length_m: float
     steps: int  # policy decisions taken

@@ -13,6 +13,7 @@ file, the episode and the field, so a bad file fails before any episode is flown
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ GATE_SIZES = ("big", "small")
 GATE_SHAPES = ("round", "square", "triangle")
 GATE_COLORS = ("red", "green", "blue")
 N_GATES = 3
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # ids name video files
+MAX_SEED = 2**63 - 1
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "bench" / "suites"
 
@@ -103,6 +106,8 @@ def load_suite(name_or_path: str | Path) -> Suite:
     if not path.exists():
         known = ", ".join(sorted(q.stem for q in SUITES_DIR.glob("*.json"))) or "none"
         raise SuiteError(f"suite {str(name_or_path)!r} not found (looked for {path}; suites in bench/suites: {known})")
+    if not path.is_file():
+        raise SuiteError(f"suite {path} is not a file")
     try:
         raw = json.loads(path.read_text())
     except json.JSONDecodeError as e:
@@ -148,6 +153,8 @@ def episode_from_json(e, where: str = "episode") -> Episode:
     if isinstance(e.get("id"), str) and e["id"]:
         where = f"{where.rsplit(': episode', 1)[0]}: episode {e['id']!r}"
     ep_id = _need(e, "id", str, where)
+    if not ID_PATTERN.match(ep_id):
+        raise SuiteError(f"{where}: field 'id' {ep_id!r} must be letters, digits, '.', '_' or '-' (it names files)")
     category = _need(e, "category", str, where)
     if category not in CATEGORIES:
         raise SuiteError(f"{where}: field 'category': {category!r} is not one of {', '.join(CATEGORIES)}")
@@ -168,6 +175,8 @@ def episode_from_json(e, where: str = "episode") -> Episode:
             get_asset(o)
         except UnknownAssetError:
             raise SuiteError(f"{where}: field 'options': unknown asset id {o!r} (see `cognitivedrone assets list`)") from None
+    if len(set(options)) != N_GATES:
+        raise SuiteError(f"{where}: field 'options': the three pictures must differ, got {options}")
     correct = _need(e, "correct", int, where)
     if not 1 <= correct <= N_GATES:
         raise SuiteError(f"{where}: field 'correct' is {correct}, must be 1..{N_GATES} (1-based)")
@@ -185,9 +194,11 @@ def episode_from_json(e, where: str = "episode") -> Episode:
                 raise SuiteError(f"{where}: field 'gates[{j}].{key}' is {v!r}, must be one of {', '.join(allowed)}")
             vals[key] = v
         gates.append(GateLook(**vals))
-    if len(set(gates)) != N_GATES:
-        raise SuiteError(f"{where}: field 'gates': two gates look the same, so a simple instruction cannot name one")
+    if len({g.color for g in gates}) != N_GATES:
+        raise SuiteError(f"{where}: field 'gates': the three gates need three different colours, so a simple instruction names one")
     seed = _need(e, "seed", int, where)
+    if not 0 <= seed <= MAX_SEED:
+        raise SuiteError(f"{where}: field 'seed' is {seed}, must be 0..2**63-1")
     background = e.get("background")
     if background is not None and not isinstance(background, str):
         raise SuiteError(f"{where}: field 'background' must be a string")

@@ -204,7 +204,7 @@ PEOPLE = [
     # professions
     _emoji(_P, "astronaut", "an astronaut", "1F9D1-200D-1F680", "profession hat", "who travels to space"),
     _emoji(_P, "firefighter", "a firefighter", "1F9D1-1F3FD-200D-1F692", "profession hat", "who puts out fires"),
-    _emoji(_P, "police_officer", "a police officer", "1F46E-1F3FD", "profession hat", "who catches thieves", "who enforces the law"),
+    _emoji(_P, "police_officer", "a police officer", "1F46E-1F3FD", "profession hat", "who directs traffic and enforces the law"),
     _emoji(_P, "cook", "a cook", "1F9D1-1F3FD-200D-1F373", "profession hat", "who prepares food in a restaurant kitchen"),
     _emoji(_P, "farmer", "a farmer", "1F9D1-200D-1F33E", "profession hat", "who grows crops and raises animals"),
     _emoji(_P, "doctor", "a doctor", "1F9D1-1F3FF-200D-2695-FE0F", "profession", "who takes care of sick people"),
@@ -224,7 +224,7 @@ PEOPLE = [
     _emoji(_P, "graduate", "a graduate", "1F9D1-1F3FD-200D-1F393", "hat", "who has just finished university"),
     _emoji(_P, "santa_claus", "Santa Claus", "1F385", "hat beard white_hair", "who brings presents at Christmas"),
     _emoji(_P, "mrs_claus", "Mrs. Claus", "1F936", "hat glasses white_hair", "who is Santa's wife"),
-    _emoji(_P, "wizard", "a wizard", "1F9D9-200D-2642-FE0F", "hat beard", "who casts magic spells"),
+    _emoji(_P, "wizard", "a wizard", "1F9D9-200D-2642-FE0F", "hat beard white_hair", "who casts magic spells"),
     _emoji(_P, "man_with_turban", "a man wearing a turban", "1F473-200D-2642-FE0F", "hat beard", "who wears a turban"),
     _emoji(_P, "bearded_person", "a person with a beard", "1F9D4-1F3FD", "beard", "who has a beard and no hat"),
     _emoji(_P, "blond_person", "a person with blond hair", "1F471-1F3FB", "blond_hair", "whose hair is blond"),

@@ -50,6 +50,9 @@ class SimConfig:
     randomize_lighting: bool = True
 
     def __post_init__(self):
+        get_airframe(self.airframe)  # ValueError naming the known airframes
+        if not self.control_hz > 0 or self.image_size < 8:
+            raise ValueError(f"control_hz must be > 0 and image_size >= 8 (got {self.control_hz}, {self.image_size})")
         ratio = self.physics_hz / self.control_hz
         if abs(ratio - round(ratio)) > 1e-9 or ratio < 1:
             raise ValueError(f"physics_hz ({self.physics_hz}) must be a whole multiple of control_hz ({self.control_hz})")

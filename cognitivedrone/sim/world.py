@@ -40,8 +40,8 @@ OPENING = {
     ("triangle", "small"): 0.26,
 }
 GATE_CENTER_Z = 1.0  # height of the opening's centre above the floor
-BILLBOARD_SIZE = 1.8  # m, square: ~14 px at the start (6.3 m) at 128 px, ~29 px at 3 m
-BILLBOARD_BOTTOM_Z = 2.0
+BILLBOARD_SIZE = 1.8  # m, square: at 128 px it covers a median 18 px (min 12) at the start
+BILLBOARD_BOTTOM_Z = 2.15  # clears the big triangle's apex (2.04 m)
 MAX_SHAPES_PER_BODY = 16
 ROUND_SEGMENTS = 12  # + pole, post and backing: pybullet's shape arrays crash above 16
 

@@ -63,6 +63,22 @@ def test_membership_answer_is_unique():
         assert has[t.correct] and sum(has) == 1, (t, tag)
 
 
+NEGATED = {"not wearing a hat": "hat", "without a beard": "beard", "not healthy": "healthy",
+           "cannot fly": "flies", "not a mammal": "mammal", "not even": "even", "not a vowel": "vowel"}
+
+
+def test_named_distractors_are_not_confusable():
+    from cognitivedrone.bench.families import CONFUSABLE
+    rng = np.random.default_rng(4)
+    for fam in FAMILIES:
+        for _ in range(100):
+            t = sample_task(fam, rng)
+            target = t.options[t.correct]
+            for group in CONFUSABLE:
+                if target in group:
+                    assert len(group & set(t.options)) == 1, (fam.name, t)
+
+
 def test_negation_answer_is_the_odd_one_out():
     rng = np.random.default_rng(3)
     fam = next(f for f in FAMILIES if f.name == "reasoning/negation")
@@ -75,3 +91,6 @@ def test_negation_answer_is_the_odd_one_out():
             assert others[0] == others[1] != target_kind
         else:  # "the food that is not healthy": same kind, the target lacks what both others have
             assert len(set(kinds)) == 1
+            tag = next(tag for phrase, tag in NEGATED.items() if phrase in t.prompt)
+            has = [tag in get_asset(o).tags for o in t.options]
+            assert not has[t.correct] and sum(has) == 2, (t, tag)
