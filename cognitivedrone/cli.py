@@ -132,6 +132,51 @@ def cmd_assets_sheet(args) -> int:
     return 0
 
 
+# -- learning ------------------------------------------------------------------------------------
+
+def cmd_datagen(args) -> int:
+    from cognitivedrone.data.datagen import run_datagen
+
+    try:
+        return run_datagen(args)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_train(args) -> int:
+    from cognitivedrone.training.train import train, train_config_from_args
+
+    try:
+        cfg = train_config_from_args(args)
+        train(cfg, progress=not args.quiet)
+    except ValueError as e:  # bad data, checkpoint or settings: say what, no traceback
+        raise UserError(str(e)) from None
+    return 0
+
+
+def add_train_arguments(t: argparse.ArgumentParser) -> None:
+    from cognitivedrone.training.config import TrainConfig
+
+    d = TrainConfig(data="", out="")
+    t.add_argument("--data", required=True, help="dataset directory written by `cognitivedrone datagen`")
+    t.add_argument("--out", required=True, help="run directory: checkpoints, metrics.jsonl, and the final policy")
+    t.add_argument("--init", help="fine-tune from this checkpoint directory")
+    t.add_argument("--head", choices=("chunk_l1", "tokens256"), help=f"action head (default {d.head})")
+    t.add_argument("--chunk-size", type=int, help=f"actions predicted per step by chunk_l1 (default {d.chunk_size})")
+    t.add_argument("--steps", type=int, help=f"optimiser steps (default {d.steps})")
+    t.add_argument("--batch-size", type=int, help=f"samples per step per process (default {d.batch_size})")
+    t.add_argument("--lr", type=float, help=f"peak learning rate (default {d.lr})")
+    t.add_argument("--families", help="comma list of families to keep; -name drops one (default: all)")
+    t.add_argument("--simple-prompt-prob", type=float, help=f"share of samples with the simple instruction (default {d.simple_prompt_prob})")
+    t.add_argument("--save-every", type=int, help=f"checkpoint every N steps (default {d.save_every})")
+    t.add_argument("--eval-every", type=int, help="fly the eval suite every N steps (default: only at the end)")
+    t.add_argument("--eval-suite", help=f"suite for evaluations (default {d.eval_suite}; '' to skip)")
+    t.add_argument("--eval-workers", type=int, help=f"bench workers for evaluations (default {d.eval_workers})")
+    t.add_argument("--threads", type=int, help="torch threads per process (default: torch's choice)")
+    t.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 # -- parser --------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="fly a suite and report success per category",
                        description="Fly every episode of a suite with a policy; print a per-category table with 95%% Wilson intervals; with --out, write results.json, report.md, a plot and videos.")
     b.add_argument("--suite", default="smoke", help="a suite name from bench/suites/ or a path to a suite JSON (default: smoke)")
-    b.add_argument("--policy", default="expert", help="expert (privileged), hover or random (default: expert)")
+    b.add_argument("--policy", default="expert", help="expert (privileged), hover, random, or a checkpoint directory (default: expert)")
     b.add_argument("--prompt", choices=("original", "simple"), default="original", help="give the policy the original instruction or the simple ground-truth one")
     b.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     b.add_argument("--out", help="directory for results.json, report.md, success_by_category.png and videos/")
@@ -167,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--category", choices=("human", "symbol", "reasoning"), help="force the category (default: inferred)")
     i.add_argument("--skip-unmapped", action="store_true", help="drop episodes whose options have no asset, and say how many")
     i.set_defaults(func=cmd_suite_import)
+
+    dg = sub.add_parser("datagen", help="fly the expert with DART noise and record demonstrations (LeRobotDataset v3)")
+    from cognitivedrone.data.datagen import add_datagen_arguments
+    add_datagen_arguments(dg)
+    dg.set_defaults(func=cmd_datagen)
+
+    t = sub.add_parser("train", help="train the VLA on demonstrations (resumable; torchrun for DDP)")
+    add_train_arguments(t)
+    t.set_defaults(func=cmd_train)
 
     v = sub.add_parser("view", help="save the FPV frame at the start of an episode")
     v.add_argument("--suite", required=True)

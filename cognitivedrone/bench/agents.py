@@ -5,6 +5,7 @@ may also read the episode's ground truth from the context, which learned policie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -79,12 +80,34 @@ class ExpertAgent:
         return self.pilot.act(obs["state"])
 
 
+class CheckpointAgent:
+    """A learned VLA loaded from a checkpoint directory. It sees what a real drone would: the
+    camera image and the instruction, embedded once per episode (never in the fast loop)."""
+
+    def __init__(self, path: str | Path):
+        import torch
+
+        from cognitivedrone.policy.checkpoint import FilmCnnVLA
+
+        torch.set_num_threads(1)  # one thread per bench worker: the workers are the parallelism
+        self.name = str(path)
+        self.policy = FilmCnnVLA.from_pretrained(path)
+        self.embedding = None
+
+    def reset(self, ctx: EpisodeContext) -> None:
+        self.embedding = self.policy.embed(ctx.instruction)
+
+    def act(self, obs: dict) -> VelocityCommand:
+        return self.policy.act(obs["image"], self.embedding)
+
+
 BUILTIN_AGENTS = {"expert": ExpertAgent, "hover": HoverAgent, "random": RandomAgent}
 
 
 def make_agent(spec: str) -> Agent:
-    """`spec` is a built-in name (expert, hover, random)."""
-    try:
+    """`spec` is a built-in name (expert, hover, random) or a checkpoint directory."""
+    if spec in BUILTIN_AGENTS:
         return BUILTIN_AGENTS[spec]()
-    except KeyError:
-        raise ValueError(f"unknown policy {spec!r}; choose one of: {', '.join(BUILTIN_AGENTS)}") from None
+    if Path(spec).is_dir():
+        return CheckpointAgent(spec)
+    raise ValueError(f"unknown policy {spec!r}; choose one of {', '.join(BUILTIN_AGENTS)} or a checkpoint directory")

@@ -1,0 +1,213 @@
+"""The "filmcnn" network: text head (once per instruction) + FiLM CNN and action head (every frame).
+
+Per frame only `forward`/`predict` run: image [B, 3, H, W] in [0, 1] plus the instruction
+embedding [B, embed_dim]. Everything in that path is static-shaped tensor code (no
+data-dependent Python branches), so it exports to ONNX as is.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
+
+ATTENTION_HEADS = 4
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    # BatchNorm folds into the preceding conv at export, so it costs nothing per frame.
+    return nn.BatchNorm2d(channels) if kind == "batch" else nn.GroupNorm(8, channels)
+
+
+class ConvStage(nn.Module):
+    """conv3x3 stride 2 -> norm -> ReLU -> conv3x3 -> norm -> [FiLM] -> ReLU."""
+
+    def __init__(self, cin: int, cout: int, norm: str):
+        super().__init__()
+        self.down = nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False)
+        self.norm1 = _norm(norm, cout)
+        self.conv = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.norm2 = _norm(norm, cout)
+
+    def forward(self, x: torch.Tensor, film: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        x = F.relu(self.norm1(self.down(x)))
+        x = self.norm2(self.conv(x))
+        if film is not None:
+            # FiLM after the norm (as RT-1 / FiLM-EfficientNet): the instruction rescales and
+            # shifts normalised features. (1 + gamma) so that zero-initialised FiLM is identity.
+            gamma, beta = film
+            x = x * (1.0 + gamma[:, :, None, None]) + beta[:, :, None, None]
+        return F.relu(x)
+
+
+class TextHead(nn.Module):
+    """Frozen token states -> instruction embedding. Runs once per instruction, not per frame.
+
+    Mean-pooled MiniLM vectors of instructions that differ in one word are nearly parallel
+    (cosine ~0.91 for "digit 7" vs "digit 1"), so the head also attends over the token
+    states with a few learned queries, which can pick out the word that matters.
+    """
+
+    def __init__(self, cfg: FilmCnnConfig):
+        super().__init__()
+        h = cfg.text_hidden
+        self.token_norm = nn.LayerNorm(cfg.text_dim)
+        self.token_proj = nn.Linear(cfg.text_dim, h)
+        self.queries = nn.Parameter(torch.randn(cfg.text_queries, h) * 0.02)
+        self.attn = nn.MultiheadAttention(h, ATTENTION_HEADS, batch_first=True)
+        # The pooled vector is L2-normalised (entries ~0.05): LayerNorm brings it to the scale
+        # of the attention outputs.
+        self.pooled_norm = nn.LayerNorm(cfg.text_dim)
+        self.pooled_proj = nn.Linear(cfg.text_dim, h)
+        self.mlp = nn.Sequential(
+            nn.Linear((cfg.text_queries + 1) * h, cfg.embed_dim),
+            nn.GELU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.embed_dim, cfg.embed_dim),
+        )
+        # A unit-scale embedding keeps FiLM's (1 + gamma) near 1 early in training.
+        self.out_norm = nn.LayerNorm(cfg.embed_dim)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        b = tokens.shape[0]
+        mask = mask.bool()
+        # A row with no valid token would make attention NaN: let it attend to position 0.
+        empty = ~mask.any(dim=1)
+        mask = mask.clone()
+        mask[:, 0] |= empty
+        kv = self.token_proj(self.token_norm(tokens))
+        q = self.queries.unsqueeze(0).expand(b, -1, -1)
+        attended, _ = self.attn(q, kv, kv, key_padding_mask=~mask, need_weights=False)  # [B, K, h]
+        sentence = self.pooled_proj(self.pooled_norm(pooled))  # [B, h]
+        x = torch.cat([attended.flatten(1), sentence], dim=1)
+        return self.out_norm(self.mlp(x))
+
+
+class FilmCnnPolicy(nn.Module):
+    def __init__(self, config: FilmCnnConfig | None = None):
+        super().__init__()
+        cfg = self.config = config or FilmCnnConfig()
+        cfg.validate()
+        self.text = TextHead(cfg)
+
+        chans = (3, *cfg.channels)
+        self.stages = nn.ModuleList(ConvStage(chans[i], chans[i + 1], cfg.norm) for i in range(len(cfg.channels)))
+        self._film_sizes = [cfg.channels[s] if s in cfg.film_stages else 0 for s in range(len(cfg.channels))]
+        # One linear layer makes every (gamma, beta) at once: one matmul per frame.
+        self.film = nn.Linear(cfg.embed_dim, 2 * sum(self._film_sizes)) if cfg.film_stages else None
+        if self.film is not None:
+            nn.init.zeros_(self.film.weight)
+            nn.init.zeros_(self.film.bias)
+
+        c_last, s = cfg.channels[-1], cfg.feature_map_size
+        self.spatial = nn.Conv2d(c_last, cfg.spatial_channels, 1)
+        feat = c_last + cfg.spatial_channels * s * s + cfg.embed_dim
+        self.head = nn.Sequential(
+            nn.Linear(feat, cfg.head_hidden),
+            nn.ReLU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.head_hidden, cfg.head_hidden),
+            nn.ReLU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.head_hidden, cfg.head_outputs),
+        )
+        # Bins over [-1, 1] for the tokens256 head; derived from the config, not saved.
+        edges = torch.linspace(-1.0, 1.0, cfg.n_bins + 1)
+        self.register_buffer("bin_centers", (edges[:-1] + edges[1:]) / 2, persistent=False)
+
+    # -- once per instruction ---------------------------------------------------------------
+
+    def text_head(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        """tokens [B, L, text_dim], mask [B, L] bool, pooled [B, text_dim] -> embedding [B, embed_dim]."""
+        return self.text(tokens, mask, pooled)
+
+    # -- every frame --------------------------------------------------------------------------
+
+    def forward(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """images float [B, 3, H, W] in [0, 1], embedding [B, embed_dim] ->
+        chunk_l1: normalised actions [B, chunk_size, action_dim];
+        tokens256: logits [B, action_dim, n_bins]."""
+        cfg = self.config
+        films = () if self.film is None else torch.split(self.film(embedding), [2 * n for n in self._film_sizes if n], dim=1)
+        x, k = images, 0
+        for i, stage in enumerate(self.stages):
+            if self._film_sizes[i]:
+                gamma, beta = films[k].chunk(2, dim=1)
+                x, k = stage(x, (gamma, beta)), k + 1
+            else:
+                x = stage(x)
+        pooled = x.mean(dim=(2, 3))
+        spatial = F.relu(self.spatial(x)).flatten(1)
+        out = self.head(torch.cat([pooled, spatial, embedding], dim=1))
+        if cfg.head == "chunk_l1":
+            return out.view(-1, cfg.chunk_size, cfg.action_dim)
+        return out.view(-1, cfg.action_dim, cfg.n_bins)
+
+    def predict(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """Normalised action to execute now, [B, action_dim] in [-1, 1]."""
+        out = self.forward(images, embedding)
+        if self.config.head == "chunk_l1":
+            return out[:, 0].clamp(-1.0, 1.0)
+        return self.bin_centers[out.argmax(dim=-1)]
+
+    # -- training -----------------------------------------------------------------------------
+
+    def action_to_bins(self, actions: torch.Tensor) -> torch.Tensor:
+        """Normalised actions in [-1, 1] -> bin indices (uniform bins, edges at -1 and 1)."""
+        n = self.config.n_bins
+        return ((actions.clamp(-1.0, 1.0) + 1.0) * (n / 2.0)).floor().long().clamp(0, n - 1)
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Batch keys:
+        images        float [B, 3, H, W] in [0, 1]
+        text_tokens   float [U, L, text_dim], text_mask bool [U, L], text_pooled float [U, text_dim]
+        text_index    long [B] (optional): row of the text tensors for each sample. With it, U is
+                      the number of distinct instructions in the batch and the text head runs
+                      once per instruction; without it U == B.
+        actions       float [B, T, action_dim] normalised to [-1, 1] (T >= chunk_size for
+                      chunk_l1; [B, action_dim] is read as T = 1)
+        action_mask   bool [B, T] (optional, default all valid): False for steps past the
+                      episode end.
+        tokens256 trains on the first action only.
+        """
+        cfg = self.config
+        emb = self.text_head(batch["text_tokens"], batch["text_mask"], batch["text_pooled"])
+        if "text_index" in batch:
+            emb = emb[batch["text_index"]]
+        out = self.forward(batch["images"], emb)
+
+        actions = batch["actions"]
+        if actions.ndim == 2:
+            actions = actions.unsqueeze(1)
+        valid = batch.get("action_mask")
+        valid = torch.ones(actions.shape[:2], dtype=torch.bool, device=actions.device) if valid is None else valid.bool()
+        if valid.ndim == 1:
+            valid = valid.unsqueeze(1)
+
+        if cfg.head == "chunk_l1":
+            if actions.shape[1] < cfg.chunk_size:
+                raise ValueError(f"chunk_l1 needs {cfg.chunk_size} actions per sample, got {actions.shape[1]}")
+            target = actions[:, : cfg.chunk_size]
+            w = valid[:, : cfg.chunk_size].to(out.dtype).unsqueeze(-1)  # [B, chunk, 1]
+            err = (out - target).abs() * w
+            loss = err.sum() / (w.sum() * cfg.action_dim).clamp_min(1.0)
+            w0 = w[:, 0]
+            l1_first = (err[:, 0].sum() / (w0.sum() * cfg.action_dim).clamp_min(1.0)).detach()
+            return loss, {"loss": float(loss.detach()), "l1_first": float(l1_first)}
+
+        target = actions[:, 0]  # [B, action_dim]
+        bins = self.action_to_bins(target)
+        ce = F.cross_entropy(out.reshape(-1, cfg.n_bins), bins.reshape(-1), reduction="none").view_as(bins)
+        w = valid[:, 0].to(out.dtype)  # [B]
+        denom = w.sum().clamp_min(1.0)
+        loss = (ce.mean(dim=1) * w).sum() / denom
+        with torch.no_grad():
+            pred_bins = out.argmax(dim=-1)
+            acc = ((pred_bins == bins).float().mean(dim=1) * w).sum() / denom
+            l1 = ((self.bin_centers[pred_bins] - target).abs().mean(dim=1) * w).sum() / denom
+        return loss, {"loss": float(loss.detach()), "l1_first": float(l1), "bin_accuracy": float(acc)}
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,45 @@
+"""What a training run is: one dataclass, saved next to its checkpoints so a resumed run can
+check it is continuing the same thing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class TrainConfig:
+    data: str  # a LeRobotDataset v3 directory written by `cognitivedrone datagen`
+    out: str  # the run directory; the final checkpoint is written here
+    init: str | None = None  # fine-tune from this checkpoint (its normaliser and architecture)
+    head: str = "chunk_l1"  # chunk_l1 (continuous, action chunks) or tokens256 (256 bins)
+    chunk_size: int = 4
+    steps: int = 3000
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    simple_prompt_prob: float = 0.5  # per sample: train on the simple or the original instruction
+    augment: bool = True  # brightness/contrast jitter and a few pixels of shift
+    only_successful: bool = False  # train on every demonstration (labels are the expert's) or only successes
+    families: str = ""  # comma-separated family names to keep ("" = all); "-name" excludes
+    seed: int = 0
+    log_every: int = 20
+    save_every: int = 500
+    eval_every: int = 0  # fly the eval suite every N steps (0: only at the end)
+    eval_suite: str = "smoke"
+    eval_workers: int = 2
+    threads: int = 0  # torch intra-op threads per process (0: torch's default)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown training config keys: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    # What may differ between a run and its resumption without changing what is learned.
+    RESUMABLE_CHANGES = ("steps", "log_every", "save_every", "eval_every", "eval_suite", "eval_workers", "threads")

@@ -1,0 +1,117 @@
+"""Training samples from a demonstration dataset: image, instruction and the expert's next
+`chunk_size` actions (normalised), drawn at random.
+
+Images stay encoded in memory (PNG bytes) and are decoded per batch: a decoded 8,000-episode
+dataset would not fit in RAM, and decoding a 128-px frame costs far less than the network.
+Instructions are few (thousands), so their frozen MiniLM token states are computed once and
+kept as one float16 table; every sample points into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cognitivedrone.data.lerobot_format import DemoDataset
+
+
+@dataclass
+class TextTable:
+    texts: list[str]
+    tokens: torch.Tensor  # float16 [U, L, 384]
+    mask: torch.Tensor  # bool [U, L]
+    pooled: torch.Tensor  # float32 [U, 384]
+
+
+def build_text_table(texts: list[str], encoder) -> TextTable:
+    tokens, mask, pooled = encoder.encode(texts)
+    return TextTable(list(texts), torch.from_numpy(tokens).to(torch.float16), torch.from_numpy(mask),
+                     torch.from_numpy(pooled))
+
+
+def _keep_family(family: str, spec: str) -> bool:
+    """`spec` is a comma list: names keep only those families, "-name" drops one."""
+    items = [s.strip() for s in spec.split(",") if s.strip()]
+    keep = [s for s in items if not s.startswith("-")]
+    drop = [s[1:] for s in items if s.startswith("-")]
+    if keep and family not in keep:
+        return False
+    return family not in drop
+
+
+class TrainingData:
+    def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False):
+        self.dataset = DemoDataset(root)
+        cols = ["observation.image", "action", "episode_index", "frame_index", "instruction",
+                "instruction_simple", "family", "success"]
+        table = self.dataset.frames(cols)
+        episode = table.column("episode_index").to_numpy()
+        family = np.asarray(table.column("family").to_pylist())
+        success = table.column("success").to_numpy(zero_copy_only=False)
+        self.actions = np.asarray(table.column("action").to_pylist(), dtype=np.float32)  # [N, 4] physical
+        self.images = table.column("observation.image").combine_chunks().field("bytes")
+        # Chunk targets: action t..t+chunk-1 of the same episode; past the end the mask is False.
+        n = len(episode)
+        idx = np.arange(n)[:, None] + np.arange(chunk_size)[None, :]
+        clipped = np.minimum(idx, n - 1)
+        self.chunk_index = clipped
+        self.chunk_valid = (idx < n) & (episode[clipped] == episode[:, None])
+        keep = np.ones(n, dtype=bool)
+        if families:
+            fams = {f: _keep_family(f, families) for f in np.unique(family)}
+            keep &= np.array([fams[f] for f in family])
+        if only_successful:
+            keep &= success.astype(bool)
+        self.sample_ids = np.flatnonzero(keep)
+        if len(self.sample_ids) == 0:
+            raise ValueError(f"no training frames left in {root} after filtering (families={families!r}, only_successful={only_successful})")
+        originals = table.column("instruction").to_pylist()
+        simples = table.column("instruction_simple").to_pylist()
+        self.texts = sorted(set(originals) | set(simples))
+        pos = {t: i for i, t in enumerate(self.texts)}
+        self.text_original = np.array([pos[t] for t in originals], dtype=np.int64)
+        self.text_simple = np.array([pos[t] for t in simples], dtype=np.int64)
+        self.episodes = int(len(np.unique(episode[self.sample_ids])))
+
+    def __len__(self) -> int:
+        return len(self.sample_ids)
+
+    def decode(self, i: int) -> np.ndarray:
+        return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()})
+
+    def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool) -> dict:
+        ids = self.sample_ids[rng.integers(len(self.sample_ids), size=size)]
+        images = np.stack([self.decode(i) for i in ids])
+        if augment:
+            images = augment_images(images, rng)
+        use_simple = rng.random(size) < simple_prob
+        text_rows = np.where(use_simple, self.text_simple[ids], self.text_original[ids])
+        uniq, inverse = np.unique(text_rows, return_inverse=True)
+        actions = normalizer.normalize(self.actions[self.chunk_index[ids]])  # [B, T, 4]
+        return {
+            "images": torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0),
+            "text_rows": torch.from_numpy(uniq),
+            "text_index": torch.from_numpy(inverse.reshape(-1)),
+            "actions": torch.from_numpy(np.ascontiguousarray(actions, dtype=np.float32)),
+            "action_mask": torch.from_numpy(self.chunk_valid[ids]),
+        }
+
+
+def augment_images(images: np.ndarray, rng: np.random.Generator, max_shift: int = 4) -> np.ndarray:
+    """Photometric jitter (brightness, contrast) and a small random translation per image:
+    cheap robustness to lighting and to the camera's exact mounting."""
+    b = images.shape[0]
+    x = images.astype(np.float32)
+    gain = rng.uniform(0.8, 1.2, size=(b, 1, 1, 1)).astype(np.float32)
+    bias = rng.uniform(-20, 20, size=(b, 1, 1, 1)).astype(np.float32)
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    x = (x - mean) * gain + mean + bias
+    out = np.clip(x, 0, 255).astype(np.uint8)
+    if max_shift:
+        h, w = images.shape[1:3]
+        padded = np.pad(out, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0)), mode="edge")
+        dy, dx = rng.integers(0, 2 * max_shift + 1, size=(2, b))
+        out = np.stack([padded[k, dy[k]:dy[k] + h, dx[k]:dx[k] + w] for k in range(b)])
+    return out
