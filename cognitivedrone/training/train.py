@@ -132,6 +132,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     encoder = TextEncoder(max_tokens=pcfg.text_tokens)
     text: TextTable = build_text_table(data.texts, encoder)
     vla = FilmCnnVLA(pcfg, normalizer, model=model, text_encoder=encoder)
+    model.train()  # FilmCnnVLA puts its model in eval mode; training needs BatchNorm's batch statistics
 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng([cfg.seed, rank])

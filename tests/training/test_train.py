@@ -1,0 +1,90 @@
+"""Training: loss goes down, runs resume, fine-tuning keeps the normaliser, DDP under torchrun."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from cognitivedrone.data.datagen import DatagenConfig, generate
+from cognitivedrone.policy.checkpoint import FilmCnnVLA
+from cognitivedrone.training.config import TrainConfig
+from cognitivedrone.training.train import train
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data") / "demos"
+    generate(DatagenConfig(episodes=4, seed=11, out=str(out), workers=1, shard_episodes=2), progress=False)
+    return str(out)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _metrics(out):
+    return [json.loads(line) for line in open(os.path.join(out, "metrics.jsonl"))]
+
+
+def _cfg(data, out, **kw):
+    base = dict(data=data, out=str(out), steps=40, batch_size=16, lr=3e-3, warmup_steps=5, log_every=5,
+                save_every=20, eval_suite="", augment=False, simple_prompt_prob=0.5)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.mark.parametrize("head", ["chunk_l1", "tokens256"])
+def test_a_few_steps_lower_the_loss(tiny_dataset, tmp_path, head):
+    train(_cfg(tiny_dataset, tmp_path / head, head=head), progress=False)
+    losses = [m["loss"] for m in _metrics(tmp_path / head) if "loss" in m]
+    assert np.mean(losses[-2:]) < 0.7 * np.mean(losses[:2]), losses
+    vla = FilmCnnVLA.from_pretrained(tmp_path / head)
+    assert vla.config.head == head
+
+
+def test_resume_continues_and_refuses_other_settings(tiny_dataset, tmp_path):
+    out = tmp_path / "run"
+    train(_cfg(tiny_dataset, out, steps=20), progress=False)
+    assert (out / "checkpoints" / "step_000020" / "training_state.pt").exists()
+    train(_cfg(tiny_dataset, out, steps=30), progress=False)  # more steps: allowed, resumes
+    steps = [m["step"] for m in _metrics(out) if "loss" in m]
+    assert steps[-1] == 30 and steps.count(20) == 1, steps  # steps 1..20 were not trained twice
+    with pytest.raises(ValueError, match="lr"):
+        train(_cfg(tiny_dataset, out, steps=40, lr=1e-2), progress=False)
+
+
+def test_fine_tuning_keeps_architecture_and_normaliser(tiny_dataset, tmp_path):
+    base = tmp_path / "base"
+    train(_cfg(tiny_dataset, base, steps=10, head="tokens256"), progress=False)
+    tuned = tmp_path / "tuned"
+    train(_cfg(tiny_dataset, tuned, steps=10, init=str(base)), progress=False)
+    a, b = FilmCnnVLA.from_pretrained(base), FilmCnnVLA.from_pretrained(tuned)
+    assert b.config.head == "tokens256"
+    assert a.normalizer.to_dict() == b.normalizer.to_dict()
+    assert any(not torch.equal(p, q) for p, q in zip(a.model.state_dict().values(), b.model.state_dict().values()))
+
+
+def test_family_filter_that_leaves_nothing_is_an_error(tiny_dataset, tmp_path):
+    with pytest.raises(ValueError, match="no training frames"):
+        train(_cfg(tiny_dataset, tmp_path / "none", families="no/such-family"), progress=False)
+
+
+def test_torchrun_two_processes(tiny_dataset, tmp_path):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "cognitivedrone.cli", "train", "--data", tiny_dataset, "--out", str(out), "--steps", "6",
+           "--batch-size", "8", "--save-every", "3", "--eval-suite", "", "--threads", "1", "--quiet"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 process(es)" in proc.stdout
+    FilmCnnVLA.from_pretrained(out)
+    assert [m["step"] for m in _metrics(out) if "loss" in m][-1] == 6
