@@ -5,8 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WORKERS ?= 2
 SUITE  ?= cognitivedrone-v1
-# Until a trained checkpoint exists, `make bench` flies the privileged expert.
-POLICY ?= expert
+# The shipped default checkpoint when there is one, else the privileged expert.
+POLICY ?= $(if $(wildcard checkpoints/default/model.safetensors),checkpoints/default,expert)
+PROMPT ?= original
 
 .PHONY: install bench test smoke clean-cache
 
@@ -19,10 +20,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 bench: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --workers $(WORKERS) --out runs/bench-$(POLICY) --video 3
+	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/bench-$(notdir $(POLICY))-$(PROMPT) --video 3
 
 smoke: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --workers $(WORKERS) --out runs/smoke-$(POLICY)
+	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT)
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) -q tests

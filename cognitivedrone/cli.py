@@ -59,7 +59,8 @@ def cmd_suite_make(args) -> int:
     from cognitivedrone.bench.suite import SUITES_DIR
 
     try:
-        suite = make_suite(args.name, args.episodes, args.seed)
+        families = tuple(f.strip() for f in (args.families or "").split(",") if f.strip())
+        suite = make_suite(args.name, args.episodes, args.seed, families=families)
     except ValueError as e:
         raise UserError(str(e)) from None
     out = Path(args.out) if args.out else SUITES_DIR / f"{args.name}.json"
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--episodes", type=int, required=True)
     m.add_argument("--seed", type=int, required=True)
     m.add_argument("--out", help="output path (default bench/suites/NAME.json)")
+    m.add_argument("--families", help="comma list of families (e.g. reasoning/arithmetic); default: all, balanced by category")
     m.set_defaults(func=cmd_suite_make)
     i = s.add_parser("import", help="convert the reference system's task files into a suite")
     i.add_argument("files", nargs="+", help="reference task JSON files (lists of {prompt, prompt_simpler, options, correct, gates, background})")

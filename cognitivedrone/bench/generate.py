@@ -6,26 +6,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from cognitivedrone.bench.families import families_of, sample_task, simple_prompt
+from cognitivedrone.bench.families import families_of, get_family, sample_task, simple_prompt
 from cognitivedrone.bench.suite import CATEGORIES, ID_PATTERN, GATE_COLORS, GATE_SHAPES, GATE_SIZES, Episode, GateLook, Suite
 
 SEED_SPACE = 2**31 - 1
 
 
-def make_suite(name: str, episodes: int, seed: int, categories: tuple[str, ...] = CATEGORIES) -> Suite:
+def make_suite(name: str, episodes: int, seed: int, categories: tuple[str, ...] = CATEGORIES,
+               families: tuple[str, ...] = ()) -> Suite:
+    """`families` (names like "reasoning/arithmetic") restricts the suite to those families,
+    round-robin; otherwise every family of `categories` takes part, balanced by category."""
     if episodes < 1:
         raise ValueError("a suite needs at least one episode")
     if not ID_PATTERN.match(name):
         raise ValueError(f"suite name {name!r} must be letters, digits, '.', '_' or '-' (it prefixes episode ids)")
     rng = np.random.default_rng(seed)
-    # Balanced: category c gets episodes // len + (1 if c < remainder).
-    plan = [categories[i % len(categories)] for i in range(episodes)]
-    counters = {c: 0 for c in categories}
+    if families:
+        chosen = [get_family(f) for f in families]
+        plan = [chosen[i % len(chosen)] for i in range(episodes)]
+    else:
+        # Balanced: category c gets episodes // len + (1 if c < remainder), then its families in turn.
+        counters = {c: 0 for c in categories}
+        plan = []
+        for i in range(episodes):
+            cat = categories[i % len(categories)]
+            fams = families_of(cat)
+            plan.append(fams[counters[cat] % len(fams)])
+            counters[cat] += 1
     out = []
-    for i, cat in enumerate(plan):
-        fams = families_of(cat)
-        fam = fams[counters[cat] % len(fams)]
-        counters[cat] += 1
+    for i, fam in enumerate(plan):
+        cat = fam.category
         task = sample_task(fam, rng)
         shapes = rng.permutation(GATE_SHAPES)
         colors = rng.permutation(GATE_COLORS)

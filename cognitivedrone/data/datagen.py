@@ -73,6 +73,7 @@ class DatagenConfig:
     shard_episodes: int = 50  # episodes per data file: the unit of resumption
     noise_scale: float = 1.0  # DART: per-episode sigma ~ U(0, noise_scale) * DART_SIGMA
     sim: "SimConfig" = field(default_factory=_default_sim)
+    families: tuple[str, ...] = ()  # only these task families (e.g. for fine-tuning); () = all
 
     def identity(self) -> dict:
         """What must match for a rerun to resume a folder (not workers, not out)."""
@@ -80,6 +81,8 @@ class DatagenConfig:
              "shard_episodes": self.shard_episodes, "noise_scale": float(self.noise_scale),
              "dart_sigma": list(DART_SIGMA), "ou_theta": OU_THETA, "clean_every": CLEAN_EVERY,
              "sim": asdict(self.sim)}
+        if self.families:  # absent when all families: folders written before this field still resume
+            d["families"] = list(self.families)
         return json.loads(json.dumps(d))
 
     @property
@@ -153,7 +156,7 @@ def plan_episodes(cfg: DatagenConfig, suites_dir: str | Path | None = None) -> l
     """The episodes to fly, in order, with seeds free of the committed suites' seeds."""
     from cognitivedrone.bench.generate import make_suite
 
-    suite = make_suite(f"datagen-s{cfg.seed}", cfg.episodes, cfg.seed)
+    suite = make_suite(f"datagen-s{cfg.seed}", cfg.episodes, cfg.seed, families=cfg.families)
     committed = committed_suite_seeds(suites_dir)
     raw = [e.seed for e in suite.episodes]
     hits = [i for i, s in enumerate(raw) if s in committed]
@@ -417,6 +420,7 @@ def add_datagen_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--shard-episodes", type=int, default=50, help="episodes per data file, the unit of resumption (default 50)")
     parser.add_argument("--noise-scale", type=float, default=1.0,
                         help="DART noise multiplier; 0 flies every episode noise-free (default 1.0)")
+    parser.add_argument("--families", default="", help="comma list of task families to record (default: all, balanced)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -425,7 +429,8 @@ def run_datagen(args: argparse.Namespace) -> int:
     from cognitivedrone.data.lerobot_format import DatasetError
 
     cfg = DatagenConfig(episodes=args.episodes, seed=args.seed, out=args.out, workers=args.workers,
-                        shard_episodes=args.shard_episodes, noise_scale=args.noise_scale)
+                        shard_episodes=args.shard_episodes, noise_scale=args.noise_scale,
+                        families=tuple(f.strip() for f in args.families.split(",") if f.strip()))
     try:
         rep = generate(cfg, progress=not getattr(args, "quiet", False))
     except (DatagenError, DatasetError) as e:

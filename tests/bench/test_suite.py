@@ -95,3 +95,11 @@ def test_malformed_json(tmp_path):
 def test_unknown_suite_name():
     with pytest.raises(SuiteError, match="not found"):
         load_suite("no-such-suite")
+
+
+def test_families_restrict_a_suite():
+    s = make_suite("only", 8, seed=5, families=("reasoning/arithmetic", "symbol/letter"))
+    assert [e.family for e in s.episodes[:4]] == ["reasoning/arithmetic", "symbol/letter"] * 2
+    assert {e.category for e in s.episodes} == {"reasoning", "symbol"}
+    with pytest.raises(ValueError, match="unknown family"):
+        make_suite("bad", 3, seed=5, families=("reasoning/astrology",))

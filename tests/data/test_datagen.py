@@ -234,3 +234,10 @@ def test_cli_pair(tmp_path, capsys):
     args = ap.parse_args(["--episodes", "3", "--seed", "5", "--out", str(out), "--quiet"])
     assert run_datagen(args) == 2
     assert "different configuration" in capsys.readouterr().err
+
+
+def test_families_restrict_the_plan_and_the_identity(tmp_path):
+    cfg = _cfg(tmp_path / "fam", episodes=4, families=("reasoning/arithmetic",))
+    assert {e.family for e in plan_episodes(cfg)} == {"reasoning/arithmetic"}
+    assert cfg.identity()["families"] == ["reasoning/arithmetic"]
+    assert "families" not in _cfg(tmp_path / "all").identity()  # older folders still resume
