@@ -20,6 +20,7 @@ class TrainConfig:
     warmup_steps: int = 100
     simple_prompt_prob: float = 0.5  # per sample: train on the simple or the original instruction
     augment: bool = True  # brightness/contrast jitter and a few pixels of shift
+    early_boost: float = 2.0  # extra sampling weight of each episode's first 20 frames (the decision)
     only_successful: bool = False  # train on every demonstration (labels are the expert's) or only successes
     families: str = ""  # comma-separated family names to keep ("" = all); "-name" excludes
     seed: int = 0

@@ -42,7 +42,8 @@ def _keep_family(family: str, spec: str) -> bool:
 
 
 class TrainingData:
-    def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False):
+    def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
+                 early_frames: int = 20, early_boost: float = 2.0):
         self.dataset = DemoDataset(root)
         cols = ["observation.image", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
@@ -74,6 +75,14 @@ class TrainingData:
         self.text_original = np.array([pos[t] for t in originals], dtype=np.int64)
         self.text_simple = np.array([pos[t] for t in simples], dtype=np.int64)
         self.episodes = int(len(np.unique(episode[self.sample_ids])))
+        # Which gate the instruction names (0-based; the auxiliary target), per frame.
+        correct = {int(e["episode_index"]): int(e["correct"]) - 1 for e in self.dataset.episodes}
+        self.target_gate = np.array([correct[int(i)] for i in episode], dtype=np.int64)
+        # The first frames decide which gate to fly to; later ones mostly follow from the image.
+        # Draw them more often: weight 1 + early_boost for frame_index < early_frames.
+        frame = table.column("frame_index").to_numpy()
+        w = 1.0 + early_boost * (frame[self.sample_ids] < early_frames)
+        self.sample_p = w / w.sum()
 
     def __len__(self) -> int:
         return len(self.sample_ids)
@@ -82,7 +91,7 @@ class TrainingData:
         return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()})
 
     def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool) -> dict:
-        ids = self.sample_ids[rng.integers(len(self.sample_ids), size=size)]
+        ids = self.sample_ids[rng.choice(len(self.sample_ids), size=size, p=self.sample_p)]
         images = np.stack([self.decode(i) for i in ids])
         if augment:
             images = augment_images(images, rng)
@@ -96,6 +105,7 @@ class TrainingData:
             "text_index": torch.from_numpy(inverse.reshape(-1)),
             "actions": torch.from_numpy(np.ascontiguousarray(actions, dtype=np.float32)),
             "action_mask": torch.from_numpy(self.chunk_valid[ids]),
+            "target_gate": torch.from_numpy(self.target_gate[ids]),
         }
 
 

@@ -54,6 +54,11 @@ class FilmCnnConfig:
     chunk_size: int = 4
     n_bins: int = 256
     dropout: float = 0.1
+    # Auxiliary target: which of the gates (left, centre, right) the instruction names. Most
+    # frames of a demonstration can be predicted from the image alone (the drone already faces
+    # its gate), so without this the policy learns to ignore the instruction and fly straight.
+    n_gates: int = 3
+    gate_loss_weight: float = 0.5
 
     def __post_init__(self) -> None:
         # JSON has no tuples: accept lists and store tuples, so configs compare equal.

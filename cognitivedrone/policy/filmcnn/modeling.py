@@ -113,6 +113,7 @@ class FilmCnnPolicy(nn.Module):
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.head_hidden, cfg.head_outputs),
         )
+        self.gate_head = nn.Linear(cfg.head_hidden, cfg.n_gates)
         # Bins over [-1, 1] for the tokens256 head; derived from the config, not saved.
         edges = torch.linspace(-1.0, 1.0, cfg.n_bins + 1)
         self.register_buffer("bin_centers", (edges[:-1] + edges[1:]) / 2, persistent=False)
@@ -129,8 +130,24 @@ class FilmCnnPolicy(nn.Module):
         """images float [B, 3, H, W] in [0, 1], embedding [B, embed_dim] ->
         chunk_l1: normalised actions [B, chunk_size, action_dim];
         tokens256: logits [B, action_dim, n_bins]."""
+        x = self._features(images, embedding)
+        out, _ = self._heads(x, embedding)
+        return out
+
+    def _heads(self, x: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Final feature map -> (action head output, gate logits [B, n_gates])."""
         cfg = self.config
-        films = () if self.film is None else torch.split(self.film(embedding), [2 * n for n in self._film_sizes if n], dim=1)
+        pooled = x.mean(dim=(2, 3))
+        spatial = F.relu(self.spatial(x)).flatten(1)
+        hidden = self.head[:-1](torch.cat([pooled, spatial, embedding], dim=1))
+        out = self.head[-1](hidden)
+        gate = self.gate_head(hidden)
+        if cfg.head == "chunk_l1":
+            return out.view(-1, cfg.chunk_size, cfg.action_dim), gate
+        return out.view(-1, cfg.action_dim, cfg.n_bins), gate
+
+    def _features(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        films = torch.split(self.film(embedding), [2 * n for n in self._film_sizes if n], dim=1)
         x, k = images, 0
         for i, stage in enumerate(self.stages):
             if self._film_sizes[i]:
@@ -138,12 +155,7 @@ class FilmCnnPolicy(nn.Module):
                 x, k = stage(x, (gamma, beta)), k + 1
             else:
                 x = stage(x)
-        pooled = x.mean(dim=(2, 3))
-        spatial = F.relu(self.spatial(x)).flatten(1)
-        out = self.head(torch.cat([pooled, spatial, embedding], dim=1))
-        if cfg.head == "chunk_l1":
-            return out.view(-1, cfg.chunk_size, cfg.action_dim)
-        return out.view(-1, cfg.action_dim, cfg.n_bins)
+        return x
 
     def predict(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         """Normalised action to execute now, [B, action_dim] in [-1, 1]."""
@@ -176,7 +188,12 @@ class FilmCnnPolicy(nn.Module):
         emb = self.text_head(batch["text_tokens"], batch["text_mask"], batch["text_pooled"])
         if "text_index" in batch:
             emb = emb[batch["text_index"]]
-        out = self.forward(batch["images"], emb)
+        out, gate_logits = self._heads(self._features(batch["images"], emb), emb)
+        aux, aux_metrics = torch.zeros((), device=out.device), {}
+        if "target_gate" in batch and cfg.gate_loss_weight > 0:
+            aux = F.cross_entropy(gate_logits, batch["target_gate"]) * cfg.gate_loss_weight
+            acc = (gate_logits.argmax(dim=1) == batch["target_gate"]).float().mean()
+            aux_metrics = {"gate_loss": float(aux.detach()), "gate_accuracy": float(acc)}
 
         actions = batch["actions"]
         if actions.ndim == 2:
@@ -195,7 +212,7 @@ class FilmCnnPolicy(nn.Module):
             loss = err.sum() / (w.sum() * cfg.action_dim).clamp_min(1.0)
             w0 = w[:, 0]
             l1_first = (err[:, 0].sum() / (w0.sum() * cfg.action_dim).clamp_min(1.0)).detach()
-            return loss, {"loss": float(loss.detach()), "l1_first": float(l1_first)}
+            return loss + aux, {"loss": float(loss.detach()), "l1_first": float(l1_first), **aux_metrics}
 
         target = actions[:, 0]  # [B, action_dim]
         bins = self.action_to_bins(target)
@@ -207,7 +224,7 @@ class FilmCnnPolicy(nn.Module):
             pred_bins = out.argmax(dim=-1)
             acc = ((pred_bins == bins).float().mean(dim=1) * w).sum() / denom
             l1 = ((self.bin_centers[pred_bins] - target).abs().mean(dim=1) * w).sum() / denom
-        return loss, {"loss": float(loss.detach()), "l1_first": float(l1), "bin_accuracy": float(acc)}
+        return loss + aux, {"loss": float(loss.detach()), "l1_first": float(l1), "bin_accuracy": float(acc), **aux_metrics}
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
