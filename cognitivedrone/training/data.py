@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from cognitivedrone.bench.families import simple_prompt
 from cognitivedrone.data.lerobot_format import DemoDataset
 
 
@@ -43,7 +44,7 @@ def _keep_family(family: str, spec: str) -> bool:
 
 class TrainingData:
     def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
-                 early_frames: int = 20, early_boost: float = 2.0):
+                 early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25):
         self.dataset = DemoDataset(root)
         cols = ["observation.image", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
@@ -70,10 +71,22 @@ class TrainingData:
             raise ValueError(f"no training frames left in {root} after filtering (families={families!r}, only_successful={only_successful})")
         originals = table.column("instruction").to_pylist()
         simples = table.column("instruction_simple").to_pylist()
-        self.texts = sorted(set(originals) | set(simples))
+        # Counterfactual decisions: the first frame of an episode does not show which gate is
+        # wanted, so the same image with the simple instruction naming gate k has target k.
+        # These teach the text -> gate mapping on identical pictures.
+        self.decision_frac = decision_frac
+        first = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
+        metas = {int(e["episode_index"]): e for e in self.dataset.episodes}
+        self.ep_first = first[np.isin(first, self.sample_ids)]
+        per_gate = []
+        for row in self.ep_first:
+            m = metas[int(episode[row])]
+            per_gate.append([simple_prompt(*g.split(" "), asset) for g, asset in zip(m["gates"], m["options"])])
+        self.texts = sorted(set(originals) | set(simples) | {t for ts in per_gate for t in ts})
         pos = {t: i for i, t in enumerate(self.texts)}
         self.text_original = np.array([pos[t] for t in originals], dtype=np.int64)
         self.text_simple = np.array([pos[t] for t in simples], dtype=np.int64)
+        self.ep_gate_text = np.array([[pos[t] for t in ts] for ts in per_gate], dtype=np.int64).reshape(-1, 3)
         self.episodes = int(len(np.unique(episode[self.sample_ids])))
         # Which gate the instruction names (0-based; the auxiliary target), per frame.
         correct = {int(e["episode_index"]): int(e["correct"]) - 1 for e in self.dataset.episodes}
@@ -91,12 +104,24 @@ class TrainingData:
         return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()})
 
     def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool) -> dict:
-        ids = self.sample_ids[rng.choice(len(self.sample_ids), size=size, p=self.sample_p)]
+        n_dec = int(round(size * self.decision_frac)) if len(self.ep_first) else 0
+        ids = self.sample_ids[rng.choice(len(self.sample_ids), size=size - n_dec, p=self.sample_p)]
+        dec = rng.integers(len(self.ep_first), size=n_dec)
+        dec_gate = rng.integers(3, size=n_dec)
+        dec_rows = self.ep_first[dec]
+        ids = np.concatenate([ids, dec_rows])
         images = np.stack([self.decode(i) for i in ids])
         if augment:
             images = augment_images(images, rng)
         use_simple = rng.random(size) < simple_prob
         text_rows = np.where(use_simple, self.text_simple[ids], self.text_original[ids])
+        target_gate = self.target_gate[ids].copy()
+        action_mask = self.chunk_valid[ids].copy()
+        if n_dec:
+            text_rows[-n_dec:] = self.ep_gate_text[dec, dec_gate]
+            target_gate[-n_dec:] = dec_gate
+            # The expert's actions are known only for the gate it flew to.
+            action_mask[-n_dec:] &= (dec_gate == self.target_gate[dec_rows])[:, None]
         uniq, inverse = np.unique(text_rows, return_inverse=True)
         actions = normalizer.normalize(self.actions[self.chunk_index[ids]])  # [B, T, 4]
         return {
@@ -104,8 +129,8 @@ class TrainingData:
             "text_rows": torch.from_numpy(uniq),
             "text_index": torch.from_numpy(inverse.reshape(-1)),
             "actions": torch.from_numpy(np.ascontiguousarray(actions, dtype=np.float32)),
-            "action_mask": torch.from_numpy(self.chunk_valid[ids]),
-            "target_gate": torch.from_numpy(self.target_gate[ids]),
+            "action_mask": torch.from_numpy(action_mask),
+            "target_gate": torch.from_numpy(target_gate),
         }
 
 
