@@ -32,6 +32,15 @@ def scene_options(episode: Episode, prompt: str) -> dict:
     return {"gates": looks, "instruction": prompt}
 
 
+def judge(event: str | None, gate_index: int | None, target_index: int) -> str:
+    """The outcome of an episode from the env's last event (one of results.OUTCOMES)."""
+    if event == "gate":
+        return "success" if gate_index == target_index else "wrong_gate"
+    if event in ("collision", "out_of_bounds"):
+        return event
+    return "timeout"
+
+
 def gate_markers(env: DroneEnv) -> list[GateMarker]:
     return [
         GateMarker(g.pose.x, g.pose.y, g.pose.z, g.pose.yaw, g.look.size, g.look.shape, g.look.color, g.half_width)
@@ -71,12 +80,7 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
             break
     event = info["event"]
     gate = info.get("gate_index")
-    if event == "gate":
-        outcome = "success" if gate == episode.target_index else "wrong_gate"
-    elif event in ("collision", "out_of_bounds"):
-        outcome = event
-    else:
-        outcome = "timeout"
+    outcome = judge(event, gate, episode.target_index)
     lat_ms = np.asarray(latencies) * 1e3
     result = EpisodeResult(
         episode_id=episode.id, category=episode.category, family=episode.family, outcome=outcome,

@@ -189,7 +189,7 @@ def episode_sigma(index: int, seed: int, noise_scale: float) -> np.ndarray:
 
 def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_scale: float, task_index: int):
     """Fly one episode with the expert under DART noise; returns an EpisodeRecord."""
-    from cognitivedrone.bench.episode import scene_options
+    from cognitivedrone.bench.episode import judge, scene_options
     from cognitivedrone.data.lerobot_format import EpisodeRecord, encode_image, image_stats
     from cognitivedrone.types import VelocityCommand
 
@@ -216,13 +216,7 @@ def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_sc
         noise = decay * noise + drive * rng.standard_normal(4)
         if terminated or truncated:
             break
-    event, gate = info["event"], info.get("gate_index")
-    if event == "gate":
-        outcome = "success" if gate == episode.target_index else "wrong_gate"
-    elif event in ("collision", "out_of_bounds"):
-        outcome = event
-    else:
-        outcome = "timeout"
+    outcome = judge(info["event"], info.get("gate_index"), episode.target_index)
     meta = {
         "episode_id": episode.id, "category": episode.category, "family": episode.family,
         "success": outcome == "success", "outcome": outcome, "prompt": episode.prompt,

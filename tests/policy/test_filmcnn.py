@@ -11,15 +11,6 @@ from cognitivedrone.policy.filmcnn import ActionNormalizer, FilmCnnConfig, FilmC
 HEADS = ["chunk_l1", "tokens256"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Tiny models gain nothing from intra-op threads, and when the 2 cores are busy (pytest -n 2,
-    # other jobs) spinning OpenMP threads made one 40-step test take 15-50 s instead of 0.5 s.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def tiny_config(head: str, **kw) -> FilmCnnConfig:
     """Small and fast; the same code paths as the default."""

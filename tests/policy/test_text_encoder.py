@@ -17,15 +17,6 @@ UNRELATED = "the soup in the kitchen is too salty"
 LONG = " ".join(["fly through the big green round gate with the picture of a zebra"] * 4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Tiny models gain nothing from intra-op threads, and when the 2 cores are busy (pytest -n 2,
-    # other jobs) spinning OpenMP threads made one 40-step test take 15-50 s instead of 0.5 s.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module")
 def encoder() -> TextEncoder:
