@@ -131,6 +131,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     model.train()
     encoder = TextEncoder(max_tokens=pcfg.text_tokens)
     text: TextTable = build_text_table(data.texts, encoder)
+    if not cfg.init:  # a fine-tuned model keeps the centering its text head was trained with
+        valid = text.mask.unsqueeze(-1).float()
+        token_mean = (text.tokens.float() * valid).sum(dim=(0, 1)) / valid.sum().clamp_min(1.0)
+        model.text.set_centering(token_mean, text.pooled.mean(dim=0))
     vla = FilmCnnVLA(pcfg, normalizer, model=model, text_encoder=encoder)
     model.train()  # FilmCnnVLA puts its model in eval mode; training needs BatchNorm's batch statistics
 

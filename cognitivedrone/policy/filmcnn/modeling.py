@@ -67,8 +67,17 @@ class TextHead(nn.Module):
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.embed_dim, cfg.embed_dim),
         )
-        # A unit-scale embedding keeps FiLM's (1 + gamma) near 1 early in training.
-        self.out_norm = nn.LayerNorm(cfg.embed_dim)
+        # MiniLM states of any two instructions share a large common component (cosine ~0.97
+        # between "big round red gate ... digit 7" and "small square blue gate ... zebra"); left
+        # in, it dominated the head's output and every instruction got the same embedding.
+        # The trainer sets these to the mean over its instructions; they travel in the checkpoint.
+        self.register_buffer("token_mean", torch.zeros(cfg.text_dim))
+        self.register_buffer("pooled_mean", torch.zeros(cfg.text_dim))
+
+    @torch.no_grad()
+    def set_centering(self, token_mean: torch.Tensor, pooled_mean: torch.Tensor) -> None:
+        self.token_mean.copy_(token_mean)
+        self.pooled_mean.copy_(pooled_mean)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
         b = tokens.shape[0]
@@ -77,12 +86,12 @@ class TextHead(nn.Module):
         empty = ~mask.any(dim=1)
         mask = mask.clone()
         mask[:, 0] |= empty
-        kv = self.token_proj(self.token_norm(tokens))
+        kv = self.token_proj(self.token_norm(tokens - self.token_mean))
         q = self.queries.unsqueeze(0).expand(b, -1, -1)
         attended, _ = self.attn(q, kv, kv, key_padding_mask=~mask, need_weights=False)  # [B, K, h]
-        sentence = self.pooled_proj(self.pooled_norm(pooled))  # [B, h]
+        sentence = self.pooled_proj(self.pooled_norm(pooled - self.pooled_mean))  # [B, h]
         x = torch.cat([attended.flatten(1), sentence], dim=1)
-        return self.out_norm(self.mlp(x))
+        return self.mlp(x)
 
 
 class FilmCnnPolicy(nn.Module):
