@@ -173,19 +173,9 @@ class FilmCnnVLA:
         if not path.is_dir():
             raise PolicyCheckpointError(path, "no such checkpoint directory" if not path.exists() else "not a directory")
 
-        config_file = path / CONFIG_NAME
-        raw_config = _read_json(config_file)
-        try:
-            config = FilmCnnConfig.from_dict(raw_config)
-        except (TypeError, ValueError) as exc:
-            raise PolicyCheckpointError(config_file, f"invalid policy config: {exc}") from None
-
+        config = _parse_json(path / CONFIG_NAME, FilmCnnConfig.from_dict, "invalid policy config")
         norm_file = path / NORMALIZATION_NAME
-        raw_norm = _read_json(norm_file)
-        try:
-            normalizer = ActionNormalizer.from_dict(raw_norm)
-        except (TypeError, ValueError) as exc:
-            raise PolicyCheckpointError(norm_file, f"invalid action normalisation: {exc}") from None
+        normalizer = _parse_json(norm_file, ActionNormalizer.from_dict, "invalid action normalisation")
         if normalizer.dim != config.action_dim:
             raise PolicyCheckpointError(
                 norm_file, f"has {normalizer.dim} action dimensions, {CONFIG_NAME} says action_dim={config.action_dim}"
@@ -218,6 +208,16 @@ def _atomic_write(file: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _parse_json(file: Path, parse, what: str):
+    """Read a JSON file and build an object from it; any problem names the file."""
+    try:
+        return parse(_read_json(file))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, PolicyCheckpointError):
+            raise
+        raise PolicyCheckpointError(file, f"{what}: {exc}") from None
 
 
 def _read_json(file: Path) -> Any:
