@@ -14,8 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from cognitivedrone.bench.assets import list_assets
 from cognitivedrone.bench.families import simple_prompt
+from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.data.lerobot_format import DemoDataset
+from cognitivedrone.sim.projection import gate_points, project_points
 
 
 @dataclass
@@ -44,9 +47,10 @@ def _keep_family(family: str, spec: str) -> bool:
 
 class TrainingData:
     def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
-                 early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25):
+                 early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25,
+                 pointer_grid: int = 8):
         self.dataset = DemoDataset(root)
-        cols = ["observation.image", "action", "episode_index", "frame_index", "instruction",
+        cols = ["observation.image", "observation.state", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
         table = self.dataset.frames(cols)
         episode = table.column("episode_index").to_numpy()
@@ -94,8 +98,28 @@ class TrainingData:
         # The first frames decide which gate to fly to; later ones mostly follow from the image.
         # Draw them more often: weight 1 + early_boost for frame_index < early_frames.
         frame = table.column("frame_index").to_numpy()
+        self._label_geometry(table, episode, pointer_grid)
         w = 1.0 + early_boost * (frame[self.sample_ids] < early_frames)
         self.sample_p = w / w.sum()
+
+    def _label_geometry(self, table, episode: np.ndarray, grid: int) -> None:
+        """Where each gate and billboard is in every frame (projected from the recorded drone
+        pose; the layout is fixed), and what each gate looks like and shows: the pointer's and
+        the perception head's targets."""
+        states = np.asarray(table.column("observation.state").to_pylist(), np.float32)
+        gates, boards = gate_points()
+        self.gate_uv, self.gate_seen = project_points(states, gates)  # [N, 3, 2], [N, 3]
+        self.board_uv, self.board_seen = project_points(states, boards)
+        self.pointer_grid = grid
+        asset_index = {a.id: i for i, a in enumerate(list_assets())}
+        looks, assets = [], []
+        for e in self.dataset.episodes:
+            parts = [g.split(" ") for g in e["gates"]]
+            looks.append([[GATE_SIZES.index(z), GATE_SHAPES.index(sh), GATE_COLORS.index(c)] for z, sh, c in parts])
+            assets.append([asset_index.get(a, -1) for a in e["options"]])  # -1: not in this vocabulary
+        self.episode_index = episode
+        self.ep_look = np.array(looks, dtype=np.int64).reshape(-1, 3, 3)
+        self.ep_asset = np.array(assets, dtype=np.int64).reshape(-1, 3)
 
     def __len__(self) -> int:
         return len(self.sample_ids)
@@ -111,8 +135,13 @@ class TrainingData:
         dec_rows = self.ep_first[dec]
         ids = np.concatenate([ids, dec_rows])
         images = np.stack([self.decode(i) for i in ids])
+        gate_uv, board_uv = self.gate_uv[ids].copy(), self.board_uv[ids].copy()
         if augment:
-            images = augment_images(images, rng)
+            images, shift = augment_images(images, rng)
+            # The picture moved by `shift` pixels: so did every labelled point.
+            moved = (2.0 * shift / images.shape[1])[:, None, :].astype(np.float32)
+            gate_uv += moved
+            board_uv += moved
         use_simple = rng.random(size) < simple_prob
         text_rows = np.where(use_simple, self.text_simple[ids], self.text_original[ids])
         target_gate = self.target_gate[ids].copy()
@@ -123,6 +152,12 @@ class TrainingData:
             # The expert's actions are known only for the gate it flew to.
             action_mask[-n_dec:] &= (dec_gate == self.target_gate[dec_rows])[:, None]
         uniq, inverse = np.unique(text_rows, return_inverse=True)
+        g = self.pointer_grid
+        seen = lambda uv, base: base & (np.abs(uv) <= 1.0).all(-1)  # noqa: E731 - a shift can push a point out
+        gate_seen, board_seen = seen(gate_uv, self.gate_seen[ids]), seen(board_uv, self.board_seen[ids])
+        pick = np.arange(len(ids)), target_gate
+        target_cell = pointer_cells(gate_uv[pick], gate_seen[pick], g)
+        ep = self.episode_index[ids]
         actions = normalizer.normalize(self.actions[self.chunk_index[ids]])  # [B, T, 4]
         return {
             "images": torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0),
@@ -131,12 +166,27 @@ class TrainingData:
             "actions": torch.from_numpy(np.ascontiguousarray(actions, dtype=np.float32)),
             "action_mask": torch.from_numpy(action_mask),
             "target_gate": torch.from_numpy(target_gate),
+            "target_cell": torch.from_numpy(target_cell),
+            "gate_uv": torch.from_numpy(gate_uv),
+            "gate_seen": torch.from_numpy(gate_seen),
+            "board_uv": torch.from_numpy(board_uv),
+            "board_seen": torch.from_numpy(board_seen),
+            "gate_look": torch.from_numpy(self.ep_look[ep]),
+            "board_asset": torch.from_numpy(self.ep_asset[ep]),
         }
 
 
-def augment_images(images: np.ndarray, rng: np.random.Generator, max_shift: int = 4) -> np.ndarray:
+def pointer_cells(uv: np.ndarray, seen: np.ndarray, grid: int) -> np.ndarray:
+    """Pointer targets: the row-major cell of a grid x grid map holding each point (uv [B, 2]
+    in [-1, 1]), or grid**2 ("not in view") where `seen` is False."""
+    cell = np.clip(np.floor((uv + 1.0) / 2.0 * grid), 0, grid - 1).astype(np.int64)
+    return np.where(seen, cell[:, 1] * grid + cell[:, 0], grid * grid)
+
+
+def augment_images(images: np.ndarray, rng: np.random.Generator, max_shift: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Photometric jitter (brightness, contrast) and a small random translation per image:
-    cheap robustness to lighting and to the camera's exact mounting."""
+    cheap robustness to lighting and to the camera's exact mounting. Returns the images and
+    each one's content shift in pixels [B, 2] (x right, y down)."""
     b = images.shape[0]
     x = images.astype(np.float32)
     gain = rng.uniform(0.8, 1.2, size=(b, 1, 1, 1)).astype(np.float32)
@@ -144,9 +194,12 @@ def augment_images(images: np.ndarray, rng: np.random.Generator, max_shift: int 
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
     x = (x - mean) * gain + mean + bias
     out = np.clip(x, 0, 255).astype(np.uint8)
+    shift = np.zeros((b, 2), np.float32)
     if max_shift:
         h, w = images.shape[1:3]
         padded = np.pad(out, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), (0, 0)), mode="edge")
         dy, dx = rng.integers(0, 2 * max_shift + 1, size=(2, b))
         out = np.stack([padded[k, dy[k]:dy[k] + h, dx[k]:dx[k] + w] for k in range(b)])
-    return out
+        # Cropping at offset d moves the content by max_shift - d.
+        shift = np.stack([max_shift - dx, max_shift - dy], 1).astype(np.float32)
+    return out, shift

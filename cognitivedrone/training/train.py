@@ -122,7 +122,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         pcfg = FilmCnnConfig(head=cfg.head, chunk_size=cfg.chunk_size)
         model, normalizer = None, None
     data = TrainingData(cfg.data, chunk_size=max(pcfg.chunk_size, 1), families=cfg.families,
-                        only_successful=cfg.only_successful, early_boost=cfg.early_boost)
+                        only_successful=cfg.only_successful, early_boost=cfg.early_boost,
+                        pointer_grid=pcfg.pointer_map_size)
     if normalizer is None:
         normalizer = ActionNormalizer.from_data(data.actions)
     torch.manual_seed(cfg.seed)

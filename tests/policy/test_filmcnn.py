@@ -266,23 +266,73 @@ def test_images_to_tensor():
         images_to_tensor(img[..., :2])
 
 
-@pytest.mark.parametrize("head", ["chunk_l1", "tokens256"])
-def test_gate_auxiliary_loss_learns_which_gate_the_text_names(head):
-    """The gate target depends only on the instruction here: the loss can fall only through
-    the text pathway, which is what keeps the policy from ignoring the instruction."""
+def _binding_batch(cfg: FilmCnnConfig, b: int, g: torch.Generator) -> dict[str, torch.Tensor]:
+    """Three coloured blocks in random cells of the pointer's grid; the "instruction" is a fixed
+    random token sequence per colour, and the target is the cell of the block it names. Neither
+    the image alone nor the text alone says where to point: only their product does."""
+    s = cfg.pointer_map_size
+    cell_px = cfg.image_size // s
+    colours = torch.tensor([[1.0, 0.1, 0.1], [0.1, 1.0, 0.1], [0.1, 0.1, 1.0]])
+    words = torch.randn(3, cfg.text_tokens, cfg.text_dim, generator=torch.Generator().manual_seed(99))
+    batch = make_batch(cfg, b=b, seed=int(torch.randint(1 << 30, (1,), generator=g)))
+    images = torch.full((b, 3, cfg.image_size, cfg.image_size), 0.5)
+    named = torch.randint(3, (b,), generator=g)
+    target = torch.zeros(b, dtype=torch.long)
+    for i in range(b):
+        cells = torch.randperm(s * s, generator=g)[:3]
+        for k in range(3):
+            y, x = divmod(int(cells[k]), s)
+            images[i, :, y * cell_px:(y + 1) * cell_px, x * cell_px:(x + 1) * cell_px] = colours[k][:, None, None]
+        target[i] = cells[named[i]]
+    batch.update(images=images, text_tokens=words[named], text_mask=torch.ones(b, cfg.text_tokens, dtype=torch.bool),
+                 text_pooled=torch.nn.functional.normalize(words[named].mean(1), dim=1), target_cell=target)
+    return batch
+
+
+def test_pointer_learns_to_find_what_the_text_names():
+    """The pointer binds instruction and image: on held-out layouts it points at the named block.
+    (A gate classifier on concatenated text and image features stayed at chance on this kind of
+    task; this is the property the policy's instruction following rests on.)"""
     torch.manual_seed(0)
-    cfg = tiny_config(head, gate_loss_weight=1.0)
+    cfg = tiny_config("chunk_l1", channels=(16, 16, 32, 32), film_stages=(1, 2, 3), pointer_loss_weight=1.0, perception_loss_weight=0.0)
     model = FilmCnnPolicy(cfg)
-    batch = make_batch(cfg, b=12, seed=3)
-    batch["images"] = torch.full_like(batch["images"], 0.5)  # nothing to see: only text informs
-    batch["target_gate"] = torch.arange(12) % 3
+    g = torch.Generator().manual_seed(1)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(200):
+        loss, m = model.loss(_binding_batch(cfg, 32, g))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    test = _binding_batch(cfg, 200, torch.Generator().manual_seed(7))
+    emb = model.text_head(test["text_tokens"], test["text_mask"], test["text_pooled"])
+    with torch.no_grad():
+        hit = (model.point(test["images"], emb)[:, :-1].argmax(1) == test["target_cell"]).float().mean()
+    assert hit > 0.9, f"pointer found the named block in {hit:.0%} of held-out images"
+    assert "pointer_loss" not in model.loss(make_batch(cfg))[1]
+
+
+def test_perception_loss_reads_what_is_at_each_point():
+    torch.manual_seed(0)
+    cfg = tiny_config("chunk_l1", perception_loss_weight=1.0, n_assets=5)
+    model = FilmCnnPolicy(cfg)
+    b = 8
+    batch = make_batch(cfg, b=b, seed=2)
+    gen = torch.Generator().manual_seed(3)
+    batch.update(
+        gate_uv=torch.rand(b, 3, 2, generator=gen) * 2 - 1, board_uv=torch.rand(b, 3, 2, generator=gen) * 2 - 1,
+        gate_seen=torch.ones(b, 3, dtype=torch.bool), board_seen=torch.ones(b, 3, dtype=torch.bool),
+        gate_look=torch.stack([torch.randint(n, (b, 3), generator=gen) for n in (2, 3, 3)], -1),
+        board_asset=torch.randint(5, (b, 3), generator=gen),
+    )
     _, m0 = model.loss(batch)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(150):
+    for _ in range(60):
         loss, m = model.loss(batch)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert m["gate_loss"] < 0.3 * m0["gate_loss"] and m["gate_accuracy"] == 1.0
-    without = {k: v for k, v in batch.items() if k != "target_gate"}
-    assert "gate_loss" not in model.loss(without)[1]
+    assert m["perception_loss"] < 0.5 * m0["perception_loss"]
+    # Nothing in view: nothing to learn from, and no NaN from an empty mean.
+    batch.update(gate_seen=torch.zeros(b, 3, dtype=torch.bool), board_seen=torch.zeros(b, 3, dtype=torch.bool))
+    assert model.loss(batch)[1]["perception_loss"] == 0.0

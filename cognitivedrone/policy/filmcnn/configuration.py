@@ -54,11 +54,24 @@ class FilmCnnConfig:
     chunk_size: int = 4
     n_bins: int = 256
     dropout: float = 0.1
-    # Auxiliary target: which of the gates (left, centre, right) the instruction names. Most
-    # frames of a demonstration can be predicted from the image alone (the drone already faces
-    # its gate), so without this the policy learns to ignore the instruction and fly straight.
-    n_gates: int = 3
-    gate_loss_weight: float = 0.5
+    # Pointer: the instruction embedding is a query scored against every cell of the
+    # second-to-last feature map (8x8 at 128 px); a softmax over the cells (plus a "not in view"
+    # slot) says where the instructed gate is. Its expected position, the features it attends
+    # to and the "not in view" probability go to the action head. Trained with the gate's
+    # projected position as target. Without this explicit text x image product the policy
+    # ignored the instruction and flew to the centre gate: measured on 8,000 start frames, a
+    # gate classifier on concatenated features stayed at chance (loss ln 3) for 1,000 steps,
+    # the pointer named the right gate in 99% of held-out frames after 200.
+    pointer_dim: int = 64
+    pointer_value_dim: int = 32
+    pointer_loss_weight: float = 1.0
+    # Perception targets read from the same map at each gate's projected position during
+    # training only: the picture on the billboard (`n_assets` classes, the vocabulary's order)
+    # and the gate's colour, shape and size. They teach the map *what* is where, which the
+    # pointer then matches against the instruction (original prompts: 0.35 -> 0.54 accuracy
+    # after 400 steps with them).
+    n_assets: int = 229
+    perception_loss_weight: float = 0.5
 
     def __post_init__(self) -> None:
         # JSON has no tuples: accept lists and store tuples, so configs compare equal.
@@ -73,6 +86,10 @@ class FilmCnnConfig:
     @property
     def feature_map_size(self) -> int:
         return self.image_size // (2 ** len(self.channels))
+
+    @property
+    def pointer_map_size(self) -> int:
+        return self.image_size // (2 ** (len(self.channels) - 1))
 
     @property
     def head_outputs(self) -> int:
@@ -110,6 +127,11 @@ class FilmCnnConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.text_hidden % 4:
             raise ValueError(f"text_hidden must be a multiple of 4 (4 attention heads), got {self.text_hidden}")
+        for name in ("pointer_dim", "pointer_value_dim", "n_assets"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if len(self.channels) < 2:
+            raise ValueError(f"the pointer reads the second-to-last stage: channels needs at least 2 entries, got {list(self.channels)}")
         if self.n_bins < 2:
             raise ValueError(f"n_bins must be >= 2, got {self.n_bins}")
         if not 0.0 <= self.dropout < 1.0:

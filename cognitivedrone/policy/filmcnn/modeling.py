@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
 
 ATTENTION_HEADS = 4
@@ -94,6 +95,42 @@ class TextHead(nn.Module):
         return self.mlp(x)
 
 
+class Pointer(nn.Module):
+    """Where in the image is what the instruction names: text query x per-cell keys.
+
+    Returns the logits over the map's cells plus a last "not in view" slot, and a summary for
+    the action head: expected (x, y) of the softmax in [-1, 1] image coordinates, the
+    attention-weighted cell features, and the "not in view" probability.
+    """
+
+    def __init__(self, cfg: FilmCnnConfig):
+        super().__init__()
+        c, s, d = cfg.channels[-2], cfg.pointer_map_size, cfg.pointer_dim
+        self.scale = d ** -0.5
+        self.key = nn.Conv2d(c, d, 1)
+        self.value = nn.Conv2d(c, cfg.pointer_value_dim, 1)
+        self.query = nn.Linear(cfg.embed_dim, d)
+        self.position = nn.Parameter(torch.zeros(1, d, s, s))
+        self.absent = nn.Linear(cfg.channels[-1] + cfg.embed_dim, 1)
+        # Cell centres in grid_sample's normalised coordinates (align_corners=False).
+        centres = (torch.arange(s, dtype=torch.float32) + 0.5) / s * 2 - 1
+        yy, xx = torch.meshgrid(centres, centres, indexing="ij")
+        self.register_buffer("grid", torch.stack([xx.flatten(), yy.flatten()], 1), persistent=False)  # [S*S, 2]
+        self.out_dim = 2 + cfg.pointer_value_dim + 1
+
+    def forward(self, fmap: torch.Tensor, last_pooled: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        keys = (self.key(fmap) + self.position).flatten(2)  # [B, d, S*S]
+        q = self.query(embedding).unsqueeze(1)  # [B, 1, d]
+        cells = (q @ keys).squeeze(1) * self.scale  # [B, S*S]
+        absent = self.absent(torch.cat([last_pooled, embedding], dim=1))  # [B, 1]
+        logits = torch.cat([cells, absent], dim=1)
+        attn = torch.softmax(logits, dim=1)
+        where = attn[:, :-1]
+        xy = where @ self.grid  # [B, 2]; pulled towards 0 when "not in view" is likely
+        seen = (where.unsqueeze(1) @ self.value(fmap).flatten(2).transpose(1, 2)).squeeze(1)  # [B, dv]
+        return logits, torch.cat([xy, seen, attn[:, -1:]], dim=1)
+
+
 class FilmCnnPolicy(nn.Module):
     def __init__(self, config: FilmCnnConfig | None = None):
         super().__init__()
@@ -112,7 +149,8 @@ class FilmCnnPolicy(nn.Module):
 
         c_last, s = cfg.channels[-1], cfg.feature_map_size
         self.spatial = nn.Conv2d(c_last, cfg.spatial_channels, 1)
-        feat = c_last + cfg.spatial_channels * s * s + cfg.embed_dim
+        self.pointer = Pointer(cfg)
+        feat = c_last + cfg.spatial_channels * s * s + cfg.embed_dim + self.pointer.out_dim
         self.head = nn.Sequential(
             nn.Linear(feat, cfg.head_hidden),
             nn.ReLU(),
@@ -122,7 +160,8 @@ class FilmCnnPolicy(nn.Module):
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.head_hidden, cfg.head_outputs),
         )
-        self.gate_head = nn.Linear(cfg.head_hidden, cfg.n_gates)
+        # Training-only read-out of the pointer's map: billboard picture, gate colour/shape/size.
+        self.perception = nn.Linear(cfg.channels[-2], cfg.n_assets + len(GATE_COLORS) + len(GATE_SHAPES) + len(GATE_SIZES))
         # Bins over [-1, 1] for the tokens256 head; derived from the config, not saved.
         edges = torch.linspace(-1.0, 1.0, cfg.n_bins + 1)
         self.register_buffer("bin_centers", (edges[:-1] + edges[1:]) / 2, persistent=False)
@@ -139,32 +178,37 @@ class FilmCnnPolicy(nn.Module):
         """images float [B, 3, H, W] in [0, 1], embedding [B, embed_dim] ->
         chunk_l1: normalised actions [B, chunk_size, action_dim];
         tokens256: logits [B, action_dim, n_bins]."""
-        x = self._features(images, embedding)
-        out, _ = self._heads(x, embedding)
-        return out
+        return self._run(images, embedding)[0]
 
-    def _heads(self, x: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Final feature map -> (action head output, gate logits [B, n_gates])."""
+    def _run(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> (action head output, pointer logits [B, S*S + 1], pointer map [B, C, S, S])."""
         cfg = self.config
+        fmap, x = self._features(images, embedding)
         pooled = x.mean(dim=(2, 3))
+        logits, pointed = self.pointer(fmap, pooled, embedding)
         spatial = F.relu(self.spatial(x)).flatten(1)
-        hidden = self.head[:-1](torch.cat([pooled, spatial, embedding], dim=1))
-        out = self.head[-1](hidden)
-        gate = self.gate_head(hidden)
+        out = self.head(torch.cat([pooled, spatial, embedding, pointed], dim=1))
         if cfg.head == "chunk_l1":
-            return out.view(-1, cfg.chunk_size, cfg.action_dim), gate
-        return out.view(-1, cfg.action_dim, cfg.n_bins), gate
+            return out.view(-1, cfg.chunk_size, cfg.action_dim), logits, fmap
+        return out.view(-1, cfg.action_dim, cfg.n_bins), logits, fmap
 
-    def _features(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+    def _features(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (second-to-last feature map, last feature map)."""
         films = torch.split(self.film(embedding), [2 * n for n in self._film_sizes if n], dim=1)
-        x, k = images, 0
+        x, k, prev = images, 0, images
         for i, stage in enumerate(self.stages):
+            prev = x
             if self._film_sizes[i]:
                 gamma, beta = films[k].chunk(2, dim=1)
                 x, k = stage(x, (gamma, beta)), k + 1
             else:
                 x = stage(x)
-        return x
+        return prev, x
+
+    def point(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """Pointer probabilities [B, S*S + 1] (cells row-major, then "not in view"): where the
+        policy thinks the instructed gate is. For visualisation and analysis."""
+        return torch.softmax(self._run(images, embedding)[1], dim=1)
 
     def predict(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         """Normalised action to execute now, [B, action_dim] in [-1, 1]."""
@@ -197,12 +241,8 @@ class FilmCnnPolicy(nn.Module):
         emb = self.text_head(batch["text_tokens"], batch["text_mask"], batch["text_pooled"])
         if "text_index" in batch:
             emb = emb[batch["text_index"]]
-        out, gate_logits = self._heads(self._features(batch["images"], emb), emb)
-        aux, aux_metrics = torch.zeros((), device=out.device), {}
-        if "target_gate" in batch and cfg.gate_loss_weight > 0:
-            aux = F.cross_entropy(gate_logits, batch["target_gate"]) * cfg.gate_loss_weight
-            acc = (gate_logits.argmax(dim=1) == batch["target_gate"]).float().mean()
-            aux_metrics = {"gate_loss": float(aux.detach()), "gate_accuracy": float(acc)}
+        out, logits, fmap = self._run(batch["images"], emb)
+        aux, aux_metrics = self._aux_losses(batch, logits, fmap)
 
         actions = batch["actions"]
         if actions.ndim == 2:
@@ -235,5 +275,50 @@ class FilmCnnPolicy(nn.Module):
             l1 = ((self.bin_centers[pred_bins] - target).abs().mean(dim=1) * w).sum() / denom
         return loss + aux, {"loss": float(loss.detach()), "l1_first": float(l1), "bin_accuracy": float(acc), **aux_metrics}
 
+    def _aux_losses(self, batch: dict[str, torch.Tensor], logits: torch.Tensor, fmap: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Pointer and perception losses, from optional batch keys:
+        target_cell   long [B]: cell of the instructed gate (row-major), S*S if not in view
+        gate_uv       float [B, G, 2] gate centres, board_uv [B, G, 2] billboard centres in
+                      grid_sample coordinates; gate_seen / board_seen bool [B, G]
+        gate_look     long [B, G, 3] (size, shape, colour indices); board_asset long [B, G]
+        """
+        cfg = self.config
+        aux = torch.zeros((), device=logits.device)
+        metrics: dict[str, float] = {}
+        if "target_cell" in batch and cfg.pointer_loss_weight > 0:
+            target = batch["target_cell"]
+            ce = F.cross_entropy(logits, target)
+            aux = aux + cfg.pointer_loss_weight * ce
+            metrics["pointer_loss"] = float(ce.detach())
+            metrics["pointer_accuracy"] = float((logits.argmax(dim=1) == target).float().mean())
+        if "gate_uv" in batch and cfg.perception_loss_weight > 0:
+            n_a, n_c, n_s = cfg.n_assets, len(GATE_COLORS), len(GATE_SHAPES)
+            at_board = self.perception(_sample(fmap, batch["board_uv"]))  # [B, G, n_out]
+            at_gate = self.perception(_sample(fmap, batch["gate_uv"]))
+            seen_b, seen_g = batch["board_seen"], batch["gate_seen"]
+            look = batch["gate_look"]
+            losses = [
+                _masked_ce(at_board[..., :n_a], batch["board_asset"], seen_b),
+                _masked_ce(at_gate[..., n_a + n_c + n_s:], look[..., 0], seen_g),  # size
+                _masked_ce(at_gate[..., n_a + n_c:n_a + n_c + n_s], look[..., 1], seen_g),  # shape
+                _masked_ce(at_gate[..., n_a:n_a + n_c], look[..., 2], seen_g),  # colour
+            ]
+            perception = sum(losses)
+            aux = aux + cfg.perception_loss_weight * perception
+            metrics["perception_loss"] = float(perception.detach())
+        return aux, metrics
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def _sample(fmap: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
+    """Features at points: fmap [B, C, S, S], uv [B, K, 2] in [-1, 1] -> [B, K, C] (bilinear)."""
+    return F.grid_sample(fmap, uv.unsqueeze(1), align_corners=False).squeeze(2).transpose(1, 2)
+
+
+def _masked_ce(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the valid entries ([B, K, n] logits, [B, K] targets and mask)."""
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1).clamp_min(0), reduction="none")
+    w = (valid.reshape(-1) & (target.reshape(-1) >= 0)).to(ce.dtype)
+    return (ce * w).sum() / w.sum().clamp_min(1.0)
