@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 make install >/dev/null
 BIN=.venv/bin
 EPISODES=${EPISODES:-8000}
-STEPS=${STEPS:-8000}
+STEPS=${STEPS:-6000}
 BATCH=${BATCH:-128}
 HEAD=${HEAD:-chunk_l1}
 WORK=${WORK:-runs/default}
