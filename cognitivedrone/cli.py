@@ -168,7 +168,7 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--batch-size", type=int, help=f"samples per step per process (default {d.batch_size})")
     t.add_argument("--lr", type=float, help=f"peak learning rate (default {d.lr})")
     t.add_argument("--warmup-steps", type=int, help=f"linear warm-up steps before the cosine decay (default {d.warmup_steps})")
-    t.add_argument("--families", help="comma list of families to keep; -name drops one (default: all)")
+    t.add_argument("--families", help="comma list of families to keep; -name drops one, written --families=-name (default: all)")
     t.add_argument("--simple-prompt-prob", type=float, help=f"share of samples with the simple instruction (default {d.simple_prompt_prob})")
     t.add_argument("--save-every", type=int, help=f"checkpoint every N steps (default {d.save_every})")
     t.add_argument("--eval-every", type=int, help="fly the eval suite every N steps (default 0: only at the end; -1: never)")

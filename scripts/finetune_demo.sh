@@ -35,7 +35,7 @@ bench() {  # policy, suite, out
 }
 
 echo "== 1/5 base policy without $FAMILY: $BASE_STEPS steps on $DATA"
-train "$WORK/base" --data "$DATA" --families "-$FAMILY" --steps "$BASE_STEPS"
+train "$WORK/base" --data "$DATA" "--families=-$FAMILY" --steps "$BASE_STEPS"
 
 echo "== 2/5 suites: 100 episodes of $FAMILY (seed 77); the other families from cognitivedrone-v1"
 [ -f "$WORK/family-suite.json" ] || "$BIN/cognitivedrone" suite make --name finetune-family \

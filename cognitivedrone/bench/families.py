@@ -377,6 +377,11 @@ def sample_task(family: Family, rng: np.random.Generator, tries: int = 50) -> Ta
     raise RuntimeError(f"family {family.name} could not draw a task in {tries} tries; is the vocabulary too small?")
 
 
+def object_prompt(asset_id: str) -> str:
+    """The simple form without the gate's looks: only the picture tells the gates apart."""
+    return f"Fly through the gate with {get_asset(asset_id).label}"
+
+
 def simple_prompt(look_size: str, look_shape: str, look_color: str, asset_id: str) -> str:
     """The reference's ground-truth simple form: the gate's size, shape and colour and the object."""
     return f"Fly through the {look_size} {look_shape} {look_color} gate with {get_asset(asset_id).label}"

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from cognitivedrone.bench.assets import list_assets
-from cognitivedrone.bench.families import simple_prompt
+from cognitivedrone.bench.families import object_prompt, simple_prompt
 from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.data.lerobot_format import DemoDataset
 from cognitivedrone.sim.projection import gate_points, project_points
@@ -76,8 +76,10 @@ class TrainingData:
         originals = table.column("instruction").to_pylist()
         simples = table.column("instruction_simple").to_pylist()
         # Counterfactual decisions: the first frame of an episode does not show which gate is
-        # wanted, so the same image with the simple instruction naming gate k has target k.
-        # These teach the text -> gate mapping on identical pictures.
+        # wanted, so the same image with an instruction naming gate k has target k. These teach
+        # the text -> gate mapping on identical pictures. Half name the gate by its looks and
+        # picture (the simple form), half by the picture alone: with the looks always there the
+        # policy keyed on the colour word and did not learn the pictures (original prompts 48%).
         self.decision_frac = decision_frac
         first = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
         metas = {int(e["episode_index"]): e for e in self.dataset.episodes}
@@ -85,12 +87,14 @@ class TrainingData:
         per_gate = []
         for row in self.ep_first:
             m = metas[int(episode[row])]
-            per_gate.append([simple_prompt(*g.split(" "), asset) for g, asset in zip(m["gates"], m["options"])])
+            per_gate.append([simple_prompt(*g.split(" "), asset) for g, asset in zip(m["gates"], m["options"])]
+                            + [object_prompt(asset) for asset in m["options"]])
         self.texts = sorted(set(originals) | set(simples) | {t for ts in per_gate for t in ts})
         pos = {t: i for i, t in enumerate(self.texts)}
         self.text_original = np.array([pos[t] for t in originals], dtype=np.int64)
         self.text_simple = np.array([pos[t] for t in simples], dtype=np.int64)
-        self.ep_gate_text = np.array([[pos[t] for t in ts] for ts in per_gate], dtype=np.int64).reshape(-1, 3)
+        # [episode, form (simple, picture only), gate]
+        self.ep_gate_text = np.array([[pos[t] for t in ts] for ts in per_gate], dtype=np.int64).reshape(-1, 2, 3)
         self.episodes = int(len(np.unique(episode[self.sample_ids])))
         # Which gate the instruction names (0-based; the auxiliary target), per frame.
         correct = {int(e["episode_index"]): int(e["correct"]) - 1 for e in self.dataset.episodes}
@@ -147,7 +151,7 @@ class TrainingData:
         target_gate = self.target_gate[ids].copy()
         action_mask = self.chunk_valid[ids].copy()
         if n_dec:
-            text_rows[-n_dec:] = self.ep_gate_text[dec, dec_gate]
+            text_rows[-n_dec:] = self.ep_gate_text[dec, rng.integers(2, size=n_dec), dec_gate]
             target_gate[-n_dec:] = dec_gate
             # The expert's actions are known only for the gate it flew to.
             action_mask[-n_dec:] &= (dec_gate == self.target_gate[dec_rows])[:, None]

@@ -32,7 +32,7 @@ def test_decision_samples_name_every_gate_on_first_frames(data):
     assert set(dec_gate) == {0, 1, 2}
     texts = [data.texts[r] for r in b["text_rows"][b["text_index"][-32:]].numpy()]
     for g, t, m in zip(dec_gate, texts, b["action_mask"][-32:].numpy()):
-        assert t.startswith("Fly through the ")
+        assert t.startswith("Fly through the ")  # the simple form or the picture-only form
         # Actions are known only where the named gate is the one the expert flew to.
         if m.any():
             assert any(g == data.target_gate[row] for row in data.ep_first)
