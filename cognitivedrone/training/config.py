@@ -26,7 +26,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 20
     save_every: int = 500
-    eval_every: int = 0  # fly the eval suite every N steps (0: only at the end)
+    eval_every: int = 0  # fly the eval suite every N steps (0: only at the end; -1: never)
     eval_suite: str = "smoke"
     eval_workers: int = 2
     threads: int = 0  # torch intra-op threads per process (0: torch's default)

@@ -190,12 +190,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
             record = {"step": step, "lr": lr, "samples_per_s": round(rate, 1), **metrics}
             _log(out, record)
             bar.set_postfix(loss=f"{metrics['loss']:.4f}", sps=f"{rate:.0f}")
-        if step % cfg.save_every == 0 or step == cfg.steps or (cfg.eval_every and step % cfg.eval_every == 0):
+        periodic_eval = cfg.eval_every > 0 and step % cfg.eval_every == 0 and step < cfg.steps
+        if step % cfg.save_every == 0 or step == cfg.steps or periodic_eval:
             if main:
                 model.eval()
                 ckpt = out / "checkpoints" / f"step_{step:06d}"
                 _save(vla, opt, step, rng, ckpt)
-                if cfg.eval_every and step % cfg.eval_every == 0 and step < cfg.steps:
+                if periodic_eval:
                     ev = evaluate(ckpt, cfg.eval_suite, cfg.eval_workers)
                     _log(out, {"step": step, "eval": ev})
                     bar.write(f"step {step}: {ev['suite']} success {ev['success_rate']:.1%} {ev['by_category']}")

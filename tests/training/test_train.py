@@ -106,3 +106,10 @@ def test_torchrun_two_processes(tiny_dataset, tmp_path):
     assert "2 process(es)" in proc.stdout
     FilmCnnVLA.from_pretrained(out)
     assert [m["step"] for m in _metrics(out) if "loss" in m][-1] == 6
+
+
+def test_eval_every_minus_one_never_flies_the_eval_suite(tiny_dataset, tmp_path):
+    out = tmp_path / "noeval"
+    train(_cfg(tiny_dataset, out, steps=6, save_every=3, eval_suite="smoke", eval_every=-1), progress=False)
+    assert not [m for m in _metrics(out) if "eval" in m]
+    assert (out / "checkpoints" / "step_000006").is_dir()
