@@ -29,7 +29,8 @@ if [ ! -f "$WORK/train/model.safetensors" ] || [ ! -f "$WORK/train/.done" ]; the
   touch "$WORK/train/.done"
 fi
 mkdir -p "$DEST"
-cp "$WORK/train/config.json" "$WORK/train/model.safetensors" "$WORK/train/normalization.json" "$DEST/"
+cp "$WORK/train/config.json" "$WORK/train/model.safetensors" "$WORK/train/normalization.json" \
+   "$WORK/train/train_config.json" "$WORK/train/metrics.jsonl" "$DEST/"  # the last two: how it was made
 
 echo "== 3/3 benchmark: cognitivedrone-v1 with $DEST"
 for prompt in simple original; do
