@@ -194,8 +194,8 @@ class FilmCnnPolicy(nn.Module):
 
     def _features(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (second-to-last feature map, last feature map)."""
-        films = torch.split(self.film(embedding), [2 * n for n in self._film_sizes if n], dim=1)
-        x, k, prev = images, 0, images
+        films = () if self.film is None else torch.split(self.film(embedding), [2 * n for n in self._film_sizes if n], dim=1)
+        x, k = images, 0
         for i, stage in enumerate(self.stages):
             prev = x
             if self._film_sizes[i]:
@@ -292,16 +292,15 @@ class FilmCnnPolicy(nn.Module):
             metrics["pointer_loss"] = float(ce.detach())
             metrics["pointer_accuracy"] = float((logits.argmax(dim=1) == target).float().mean())
         if "gate_uv" in batch and cfg.perception_loss_weight > 0:
-            n_a, n_c, n_s = cfg.n_assets, len(GATE_COLORS), len(GATE_SHAPES)
-            at_board = self.perception(_sample(fmap, batch["board_uv"]))  # [B, G, n_out]
-            at_gate = self.perception(_sample(fmap, batch["gate_uv"]))
-            seen_b, seen_g = batch["board_seen"], batch["gate_seen"]
-            look = batch["gate_look"]
+            split = [cfg.n_assets, len(GATE_COLORS), len(GATE_SHAPES), len(GATE_SIZES)]
+            asset, _, _, _ = self.perception(_sample(fmap, batch["board_uv"])).split(split, dim=-1)  # [B, G, n]
+            _, colour, shape, size = self.perception(_sample(fmap, batch["gate_uv"])).split(split, dim=-1)
+            seen_g, look = batch["gate_seen"], batch["gate_look"]  # look: (size, shape, colour)
             losses = [
-                _masked_ce(at_board[..., :n_a], batch["board_asset"], seen_b),
-                _masked_ce(at_gate[..., n_a + n_c + n_s:], look[..., 0], seen_g),  # size
-                _masked_ce(at_gate[..., n_a + n_c:n_a + n_c + n_s], look[..., 1], seen_g),  # shape
-                _masked_ce(at_gate[..., n_a:n_a + n_c], look[..., 2], seen_g),  # colour
+                _masked_ce(asset, batch["board_asset"], batch["board_seen"]),
+                _masked_ce(size, look[..., 0], seen_g),
+                _masked_ce(shape, look[..., 1], seen_g),
+                _masked_ce(colour, look[..., 2], seen_g),
             ]
             perception = sum(losses)
             aux = aux + cfg.perception_loss_weight * perception
