@@ -16,7 +16,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[learn,dev]"
+	$(PY) -m pip install --quiet -e ".[sim,learn,dev]"
 	touch $(STAMP)
 
 bench: $(STAMP)
@@ -26,7 +26,7 @@ smoke: $(STAMP)
 	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT)
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(WORKERS) -q tests
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests
 
 clean-cache:
 	rm -rf $${COGNITIVEDRONE_CACHE:-$$HOME/.cache/cognitivedrone}

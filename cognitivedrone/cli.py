@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -21,6 +22,7 @@ class UserError(Exception):
 
 def cmd_bench(args) -> int:
     from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.runtime import EngineError
 
     # Validate the suite before importing the simulator: a bad file fails fast and quietly.
     suite = load_suite(args.suite)
@@ -32,23 +34,103 @@ def cmd_bench(args) -> int:
     if args.limit:
         suite.episodes = suite.episodes[: args.limit]
     try:
-        make_agent(args.policy)
+        if Path(args.policy).is_dir() and args.engine != "torch":
+            from cognitivedrone.runtime.export import ensure_exported
+
+            ensure_exported(args.policy)
+        make_agent(args.policy, args.engine)
         sim = SimConfig(airframe=args.airframe, image_size=args.image_size, control_hz=args.control_hz)
-    except ValueError as e:
+    except (ValueError, EngineError) as e:
         raise UserError(str(e)) from None
     out = Path(args.out) if args.out else None
-    cfg = BenchConfig(policy=args.policy, prompt=args.prompt, workers=args.workers, sim=sim,
+    engine = args.engine if Path(args.policy).is_dir() else None
+    cfg = BenchConfig(policy=args.policy, engine=args.engine, prompt=args.prompt, workers=args.workers, sim=sim,
                       video_episodes=args.video if out else 0, out_dir=str(out) if out else None)
-    print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}, "
+    print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}"
+          + (f" on {engine}" if engine else "") + ", "
           f"prompt {args.prompt}, airframe {args.airframe}, camera {args.image_size}px @ {args.control_hz:g} Hz, "
           f"{args.workers} worker(s)")
     results, videos, wall = run_suite(suite, cfg, progress=not args.quiet)
-    summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=None, engine=None,
+    summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=None, engine=engine,
                         prompt=args.prompt, wall_s=round(wall, 2))
     print_summary(summary)
     if out:
         paths = write_report(summary, out)
         print(f"wrote {', '.join(str(p) for p in paths.values())}" + (f" and {len(videos)} video(s) in {out / 'videos'}" if videos else ""))
+    return 0
+
+
+# -- export / perf -------------------------------------------------------------------------------
+
+def cmd_export(args) -> int:
+    from cognitivedrone.policy.checkpoint import PolicyCheckpointError
+    from cognitivedrone.runtime import EngineError
+    from cognitivedrone.runtime.export import export_onnx
+
+    try:
+        rep = export_onnx(args.checkpoint, instruction_encoder=not args.policy_only)
+    except (PolicyCheckpointError, EngineError) as e:
+        raise UserError(str(e)) from None
+    sizes = ", ".join(f"{k} {v:.1f} MB" for k, v in rep.sizes_mb.items())
+    print(f"wrote {sizes}")
+    print(f"onnx.checker passed; onnxruntime vs torch max |diff|: policy {rep.policy_max_abs_diff:.1e}"
+          + ("" if args.policy_only else f", instruction embedding {rep.instruction_max_abs_diff:.1e}"))
+    from cognitivedrone.runtime.tensorrt_engine import trtexec_command
+
+    print(f"TensorRT on the target: `cognitivedrone perf {args.checkpoint} --engine tensorrt` builds and caches "
+          f"the engine, or: {trtexec_command(Path(args.checkpoint))}")
+    return 0
+
+
+def cmd_perf(args) -> int:
+    import json
+    from importlib.util import find_spec
+
+    from cognitivedrone.runtime import ENGINE_NAMES, EngineError, make_engine
+    from cognitivedrone.runtime.instruction import read_export_info
+    from cognitivedrone.runtime.perf import machine_info, measure, perf_frames
+
+    ckpt = Path(args.checkpoint)
+    names = list(ENGINE_NAMES) if args.engine == "all" else [args.engine]
+    try:
+        info = read_export_info(ckpt)
+        # Where torch is installed, export first if needed; a drone without torch must have been
+        # handed an exported checkpoint.
+        if any(n != "torch" for n in names) and all(find_spec(m) for m in ("torch", "onnx")):
+            from cognitivedrone.runtime.export import ensure_exported
+
+            ensure_exported(ckpt)
+        engines = {}
+        skipped = {}
+        for n in names:
+            try:
+                engines[n] = make_engine(n, ckpt, threads=args.threads)
+            except EngineError as e:
+                if args.engine != "all":
+                    raise
+                skipped[n] = str(e)
+    except EngineError as e:
+        raise UserError(str(e)) from None
+    frames, frames_note = perf_frames(args.frames, info["image_size"])
+    machine = machine_info()
+    print(f"perf: {ckpt}, batch 1, {args.threads} thread(s), {args.iters} timed calls after {args.warmup} warm-up; "
+          f"{frames_note}\nmachine: {machine['cpu']} ({machine['cores']} cores), {machine['platform']}")
+    result = {"machine": machine, "checkpoint": str(ckpt), "frames": frames_note, "engines": {}, "fast_loop": {},
+              "skipped": skipped}
+    instruction = "fly through the gate with the number equal to 4+3"
+    print(f"{'engine':<12} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'Hz':>8}   fast loop p50 / p99 ms")
+    for n, eng in engines.items():
+        raw, loop = measure(eng, frames, instruction, args.iters, args.warmup)
+        result["engines"][n] = {**asdict(raw), **eng.describe()}
+        result["fast_loop"][n] = {**asdict(loop), "path": "frame check + inference + VelocityCommand (engine.act)"}
+        print(f"{n:<12} {raw.p50_ms:8.3f} {raw.p90_ms:8.3f} {raw.p99_ms:8.3f} {raw.hz:8.0f}   {loop.p50_ms:.3f} / {loop.p99_ms:.3f}")
+    for n, why in skipped.items():
+        print(f"{n:<12} skipped: {why}")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
     return 0
 
 
@@ -190,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--suite", default="smoke", help="a suite name from bench/suites/ or a path to a suite JSON (default: smoke)")
     b.add_argument("--policy", default="expert", help="expert (privileged), hover, random, or a checkpoint directory (default: expert)")
     b.add_argument("--prompt", choices=("original", "simple"), default="original", help="give the policy the original instruction or the simple ground-truth one")
+    b.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt"), default="torch",
+                   help="inference engine for a checkpoint policy (default: torch); onnxruntime/tensorrt export to ONNX first if needed")
     b.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     b.add_argument("--out", help="directory for results.json, report.md, success_by_category.png and videos/")
     b.add_argument("--video", type=int, default=0, metavar="K", help="record videos of the first K episodes (needs --out)")
@@ -199,6 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--control-hz", type=float, default=10.0, help="decisions per second (default 10)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=cmd_bench)
+
+    ex = sub.add_parser("export", help="export a checkpoint to ONNX (policy + instruction encoder)",
+                        description="Write CKPT/model.onnx (uint8 image + instruction embedding -> command in physical units), "
+                                    "CKPT/instruction_encoder.onnx and CKPT/tokenizer.json; check them with onnx.checker and against torch.")
+    ex.add_argument("checkpoint", help="checkpoint directory")
+    ex.add_argument("--format", choices=("onnx",), default="onnx", help="export format (default: onnx)")
+    ex.add_argument("--policy-only", action="store_true", help="skip the instruction encoder (93 MB): the drone then needs torch to embed instructions")
+    ex.set_defaults(func=cmd_export)
+
+    pf = sub.add_parser("perf", help="policy latency per engine (p50/p90/p99, Hz) and of the fast loop",
+                        description="Time the policy at batch 1 on real FPV frames: the engine call alone and the fast loop (frame in -> command out).")
+    pf.add_argument("checkpoint", help="checkpoint directory")
+    pf.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt", "all"), default="all",
+                    help="engine to time; all = every engine that can run here (default)")
+    pf.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
+    pf.add_argument("--iters", type=int, default=2000, help="timed calls per engine (default 2000)")
+    pf.add_argument("--warmup", type=int, default=200, help="untimed calls first (default 200)")
+    pf.add_argument("--frames", type=int, default=100, help="distinct frames cycled through (default 100)")
+    pf.add_argument("--out", help="write the figures as JSON here (e.g. bench/perf/default.json)")
+    pf.set_defaults(func=cmd_perf)
 
     s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")
     m = s.add_parser("make", help="generate a suite from a seed")
@@ -245,16 +349,28 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
-    from cognitivedrone.bench.assets import UnknownAssetError
-    from cognitivedrone.bench.suite import SuiteError
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exception types printed as one line. The benchmark's need the simulator's packages, which
+    a drone install (`.[drone]`) lacks, so they are looked up only where installed."""
+    from cognitivedrone.runtime import EngineError
 
+    errors: tuple[type[Exception], ...] = (UserError, EngineError)
+    try:
+        from cognitivedrone.bench.assets import UnknownAssetError
+        from cognitivedrone.bench.suite import SuiteError
+    except ImportError:
+        return errors
+    return (*errors, SuiteError, UnknownAssetError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    user_errors = _user_errors()
     args = build_parser().parse_args(argv)
     if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:
         args.name = Path(args.out).stem
     try:
         return args.func(args)
-    except (UserError, SuiteError, UnknownAssetError) as e:
+    except user_errors as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"cognitivedrone: error: {msg}", file=sys.stderr)
         return EXIT_USAGE

@@ -81,17 +81,16 @@ class ExpertAgent:
 
 
 class CheckpointAgent:
-    """A learned VLA loaded from a checkpoint directory. It sees what a real drone would: the
-    camera image and the instruction, embedded once per episode (never in the fast loop)."""
+    """A learned VLA loaded from a checkpoint directory and run by an inference engine. It sees
+    what a real drone would: the camera image and the instruction, embedded once per episode
+    (never in the fast loop)."""
 
-    def __init__(self, path: str | Path):
-        import torch
+    def __init__(self, path: str | Path, engine: str = "torch"):
+        from cognitivedrone.runtime import make_engine
 
-        from cognitivedrone.policy.checkpoint import FilmCnnVLA
-
-        torch.set_num_threads(1)  # one thread per bench worker: the workers are the parallelism
         self.name = str(path)
-        self.policy = FilmCnnVLA.from_pretrained(path)
+        # One thread per bench worker: the workers are the parallelism.
+        self.policy = make_engine(engine, path, threads=1)
         self.embedding = None
 
     def reset(self, ctx: EpisodeContext) -> None:
@@ -104,10 +103,10 @@ class CheckpointAgent:
 BUILTIN_AGENTS = {"expert": ExpertAgent, "hover": HoverAgent, "random": RandomAgent}
 
 
-def make_agent(spec: str) -> Agent:
-    """`spec` is a built-in name (expert, hover, random) or a checkpoint directory."""
+def make_agent(spec: str, engine: str = "torch") -> Agent:
+    """`spec` is a built-in name (expert, hover, random) or a checkpoint directory, run by `engine`."""
     if spec in BUILTIN_AGENTS:
         return BUILTIN_AGENTS[spec]()
     if Path(spec).is_dir():
-        return CheckpointAgent(spec)
+        return CheckpointAgent(spec, engine)
     raise ValueError(f"unknown policy {spec!r}; choose one of {', '.join(BUILTIN_AGENTS)} or a checkpoint directory")

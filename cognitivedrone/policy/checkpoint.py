@@ -23,7 +23,9 @@ import torch
 
 from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
 from cognitivedrone.policy.filmcnn.modeling import FilmCnnPolicy
-from cognitivedrone.policy.filmcnn.processing import ActionNormalizer, images_to_tensor
+from cognitivedrone.policy.filmcnn.processing import ActionNormalizer
+from cognitivedrone.policy.graph import PolicyGraph
+from cognitivedrone.policy.inputs import check_embedding, check_image
 from cognitivedrone.policy.text_encoder import TextEncoder
 from cognitivedrone.types import VelocityCommand
 
@@ -71,6 +73,7 @@ class FilmCnnVLA:
             self._check_text_encoder(text_encoder)
             self._text = text_encoder
         self._embeddings: dict[str, np.ndarray] = {}
+        self._graph: PolicyGraph | None = None
 
     # -- instruction side (slow, cached) ------------------------------------------------------
 
@@ -110,23 +113,22 @@ class FilmCnnVLA:
     # -- fast loop ------------------------------------------------------------------------------
 
     def act(self, image: np.ndarray, embedding: np.ndarray) -> VelocityCommand:
-        s, d = self.config.image_size, self.config.embed_dim
-        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.shape != (s, s, 3):
-            shape = getattr(image, "shape", None)
-            dtype = getattr(image, "dtype", type(image).__name__)
-            raise ValueError(f"image must be a uint8 numpy array of shape ({s}, {s}, 3) (RGB), got {dtype} {shape}")
-        emb = np.asarray(embedding)
-        if emb.shape != (d,) or not np.issubdtype(emb.dtype, np.floating):
-            raise ValueError(f"embedding must be float32 [{d}] (from embed()), got {emb.dtype} {emb.shape}")
-        # torch.from_numpy needs positive strides and warns on read-only arrays: copy those (48 KB).
-        if not (image.flags.c_contiguous and image.flags.writeable):
-            image = np.array(image, order="C")
-        if not (emb.dtype == np.float32 and emb.flags.c_contiguous and emb.flags.writeable):
-            emb = np.array(emb, dtype=np.float32, order="C")
+        image = check_image(image, self.config.image_size)
+        emb = check_embedding(embedding, self.config.embed_dim)
+        return VelocityCommand.from_array(self.infer(image[None], emb[None])[0])
+
+    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        """The deployed function (PolicyGraph, the one exported to ONNX) on checked arrays:
+        uint8 [B, H, W, 3] + float32 [B, D] -> float32 [B, 4] in physical units."""
         self._ensure_eval()
         with torch.inference_mode():
-            a = self.model.predict(images_to_tensor(image), torch.from_numpy(emb).unsqueeze(0))[0].numpy()
-        return VelocityCommand.from_array(self.normalizer.unnormalize(a))
+            return self.graph(torch.from_numpy(images), torch.from_numpy(embeddings)).numpy()
+
+    @property
+    def graph(self) -> PolicyGraph:
+        if self._graph is None:
+            self._graph = PolicyGraph(self.model, self.normalizer).eval()
+        return self._graph
 
     def _ensure_eval(self) -> None:
         if self.model.training:  # e.g. a training loop shares the model: act must not run dropout/BN stats

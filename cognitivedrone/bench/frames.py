@@ -1,0 +1,29 @@
+"""Real camera frames for latency and parity checks: the expert flying suite episodes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def expert_frames(n: int, suite: str = "smoke", image_size: int = 128, every: int = 2) -> tuple[np.ndarray, list[str]]:
+    """`n` FPV frames uint8 [n, S, S, 3] from the expert's flights through the suite's episodes
+    (every `every`-th decision, so consecutive frames differ), and each frame's instruction."""
+    from cognitivedrone.bench.agents import ExpertAgent
+    from cognitivedrone.bench.episode import run_episode
+    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+
+    episodes = load_suite(suite).episodes
+    env = DroneEnv(SimConfig(image_size=image_size))
+    frames, prompts = [], []
+    try:
+        for ep in episodes:
+            _, rec = run_episode(env, ExpertAgent(), ep, "original", record=True)
+            for img in rec.fpv[::every]:
+                frames.append(img)
+                prompts.append(rec.prompt)
+                if len(frames) == n:
+                    return np.stack(frames), prompts
+    finally:
+        env.close()
+    raise ValueError(f"suite {suite} gave only {len(frames)} frames, {n} asked for")

@@ -1,0 +1,83 @@
+"""The PolicyEngine contract and the factory that builds an engine by name."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from cognitivedrone.policy.inputs import check_embedding, check_image
+from cognitivedrone.types import VelocityCommand
+
+ENGINE_NAMES = ("torch", "onnxruntime", "tensorrt")
+
+# What `cognitivedrone export` writes into a checkpoint directory.
+POLICY_ONNX = "model.onnx"
+INSTRUCTION_ONNX = "instruction_encoder.onnx"
+TOKENIZER_JSON = "tokenizer.json"
+EXPORT_HINT = "run `cognitivedrone export {ckpt} --format onnx` (on a machine with torch) and copy the directory over"
+
+
+class EngineError(RuntimeError):
+    """An engine cannot be built or run. The message says what to do about it."""
+
+
+class PolicyEngine(ABC):
+    """DESIGN §3: the policy over one backend.
+
+    embed(instruction) -> float32 [embed_dim]   slow path, cached per instruction
+    act(image, embedding) -> VelocityCommand    fast path: uint8 [S, S, 3] RGB frame, body FLU, SI units
+    infer(images, embeddings) -> float32 [1, 4] the raw graph call on checked arrays (what perf times)
+    """
+
+    name: str = "?"
+
+    def __init__(self, image_size: int, embed_dim: int, threads: int):
+        self.image_size = int(image_size)
+        self.embed_dim = int(embed_dim)
+        self.threads = int(threads)
+
+    @abstractmethod
+    def embed(self, instruction: str) -> np.ndarray: ...
+
+    @abstractmethod
+    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray: ...
+
+    def act(self, image: np.ndarray, embedding: np.ndarray) -> VelocityCommand:
+        image = check_image(image, self.image_size)
+        emb = check_embedding(embedding, self.embed_dim)
+        return VelocityCommand.from_array(self.infer(image[None], emb[None])[0])
+
+    def describe(self) -> dict:
+        """What a report should say about this engine (name, threads, providers, precision...)."""
+        return {"engine": self.name, "threads": self.threads}
+
+
+def make_engine(name: str, checkpoint: str | Path, threads: int = 1, **options) -> PolicyEngine:
+    """Build an engine over a checkpoint directory. Unknown names and missing backends raise
+    EngineError saying what to install or run."""
+    checkpoint = Path(checkpoint)
+    if name == "torch":
+        from cognitivedrone.runtime.torch_engine import TorchEngine
+
+        return TorchEngine(checkpoint, threads=threads, **options)
+    if name == "onnxruntime":
+        from cognitivedrone.runtime.onnx_engine import OnnxRuntimeEngine
+
+        return OnnxRuntimeEngine(checkpoint, threads=threads, **options)
+    if name == "tensorrt":
+        from cognitivedrone.runtime.tensorrt_engine import TensorRTEngine
+
+        return TensorRTEngine(checkpoint, threads=threads, **options)
+    raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

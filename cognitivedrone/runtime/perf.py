@@ -1,0 +1,88 @@
+"""`cognitivedrone perf`: latency of the policy per engine at batch 1, and of the fast loop.
+
+Two figures per engine:
+- engine: `infer` on prepared arrays, the graph call alone (what the engine costs);
+- fast_loop: camera frame in -> VelocityCommand out through `act` (frame checks, conversion,
+  inference, the command object); Pilot's safety filter joins this path once Pilot exists.
+Frames are real FPV frames of the expert's flights (smoke suite) when the simulator is
+installed, else random frames (the CNN's cost does not depend on the pixels); the JSON says which.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from cognitivedrone.runtime.engine import PolicyEngine
+
+
+@dataclass
+class LatencyStats:
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    hz: float  # decisions per second at the mean latency, one after another
+    n: int
+    threads: int
+
+
+def time_calls(call: Callable[[int], object], iters: int, warmup: int, threads: int) -> LatencyStats:
+    """Time `call(i)` for i in range(iters) after `warmup` untimed calls."""
+    for i in range(warmup):
+        call(i)
+    t = np.empty(iters)
+    clock = time.perf_counter
+    for i in range(iters):
+        t0 = clock()
+        call(i)
+        t[i] = clock() - t0
+    ms = t * 1e3
+    mean = float(ms.mean())
+    return LatencyStats(round(float(np.percentile(ms, 50)), 4), round(float(np.percentile(ms, 90)), 4),
+                        round(float(np.percentile(ms, 99)), 4), round(mean, 4), round(1e3 / mean, 1), iters, threads)
+
+
+def measure(engine: PolicyEngine, frames: np.ndarray, instruction: str, iters: int, warmup: int) -> tuple[LatencyStats, LatencyStats]:
+    emb = engine.embed(instruction)
+    batch = [np.ascontiguousarray(f[None]) for f in frames]
+    emb1 = np.array(emb[None], dtype=np.float32)  # writable: torch.from_numpy warns on read-only arrays
+    k = len(frames)
+    raw = time_calls(lambda i: engine.infer(batch[i % k], emb1), iters, warmup, engine.threads)
+    loop = time_calls(lambda i: engine.act(frames[i % k], emb), iters, warmup, engine.threads)
+    return raw, loop
+
+
+def perf_frames(n: int, image_size: int) -> tuple[np.ndarray, str]:
+    try:
+        from cognitivedrone.bench.frames import expert_frames
+
+        return expert_frames(n, image_size=image_size)[0], f"{n} FPV frames of the expert flying the smoke suite"
+    except ImportError:
+        rng = np.random.default_rng(0)
+        return rng.integers(0, 256, (n, image_size, image_size, 3), dtype=np.uint8), f"{n} random frames (no simulator installed)"
+
+
+def machine_info() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("model name", "Model")):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "numpy": np.__version__}
+    for mod in ("torch", "onnxruntime", "tensorrt"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except ImportError:
+            pass
+    return info

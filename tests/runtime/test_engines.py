@@ -1,0 +1,60 @@
+"""Engine selection and errors that need no export: unknown names, missing backends, perf stats."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cognitivedrone.runtime import EngineError, make_engine
+from cognitivedrone.runtime.perf import time_calls
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT = REPO / "checkpoints" / "default"
+
+
+def _have(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def test_unknown_engine_names_the_choices():
+    with pytest.raises(EngineError, match="unknown engine 'tflite'; choose one of torch, onnxruntime, tensorrt"):
+        make_engine("tflite", DEFAULT)
+
+
+def test_missing_export_says_how_to_make_it(tmp_path):
+    (tmp_path / "config.json").write_text((DEFAULT / "config.json").read_text())
+    with pytest.raises(EngineError, match=r"model\.onnx: missing; run `cognitivedrone export .* --format onnx`"):
+        make_engine("onnxruntime", tmp_path)
+
+
+@pytest.mark.skipif(_have("tensorrt"), reason="tensorrt is installed here: the missing-package path cannot be shown")
+def test_tensorrt_missing_names_the_pip_package_without_a_traceback():
+    run = subprocess.run([sys.executable, "-m", "cognitivedrone.cli", "perf", str(DEFAULT), "--engine", "tensorrt"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert "pip install tensorrt" in run.stderr and "JetPack" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_torch_engine_matches_the_checkpoint_policy():
+    from cognitivedrone.policy.checkpoint import FilmCnnVLA
+
+    eng = make_engine("torch", DEFAULT)
+    vla = FilmCnnVLA.from_pretrained(DEFAULT, text_encoder=eng.vla.text)
+    img = np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    emb = eng.embed("fly through the blue gate")
+    assert eng.act(img, emb) == vla.act(img, emb)
+    with pytest.raises(ValueError, match=r"image must be a uint8 numpy array of shape \(128, 128, 3\)"):
+        eng.act(img[:64], emb)
+
+
+def test_time_calls_percentiles_are_ordered():
+    stats = time_calls(lambda i: sum(range(1000 * (1 + i % 3))), iters=60, warmup=3, threads=1)
+    assert 0 < stats.p50_ms <= stats.p90_ms <= stats.p99_ms
+    assert stats.n == 60 and stats.hz == pytest.approx(1e3 / stats.mean_ms, rel=1e-3)
