@@ -35,7 +35,8 @@ bench() {  # policy, suite, out
 }
 
 echo "== 1/5 base policy without $FAMILY: $BASE_STEPS steps on $DATA"
-train "$WORK/base" --data "$DATA" "--families=-$FAMILY" --steps "$BASE_STEPS"
+# chunk_l1: the head the committed demo results (bench/results/finetune-demo/) were made with.
+train "$WORK/base" --data "$DATA" "--families=-$FAMILY" --steps "$BASE_STEPS" --head chunk_l1
 
 echo "== 2/5 suites: 100 episodes of $FAMILY (seed 77); the other families from cognitivedrone-v1"
 [ -f "$WORK/family-suite.json" ] || "$BIN/cognitivedrone" suite make --name finetune-family \

@@ -81,11 +81,13 @@ def test_resume_continues_and_refuses_other_settings(tiny_dataset, tmp_path):
 
 def test_fine_tuning_keeps_architecture_and_normaliser(tiny_dataset, tmp_path):
     base = tmp_path / "base"
-    train(_cfg(tiny_dataset, base, steps=10, head="tokens256"), progress=False)
+    # The base has the non-default head: the tuned model must keep it, not take the default.
+    assert TrainConfig(data="d", out="o").head != "chunk_l1"
+    train(_cfg(tiny_dataset, base, steps=10, head="chunk_l1"), progress=False)
     tuned = tmp_path / "tuned"
     train(_cfg(tiny_dataset, tuned, steps=10, init=str(base)), progress=False)
     a, b = FilmCnnVLA.from_pretrained(base), FilmCnnVLA.from_pretrained(tuned)
-    assert b.config.head == "tokens256"
+    assert b.config.head == "chunk_l1"
     assert a.normalizer.to_dict() == b.normalizer.to_dict()
     assert any(not torch.equal(p, q) for p, q in zip(a.model.state_dict().values(), b.model.state_dict().values()))
 
