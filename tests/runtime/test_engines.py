@@ -55,6 +55,9 @@ def test_torch_engine_matches_the_checkpoint_policy():
 
 
 def test_time_calls_percentiles_are_ordered():
-    stats = time_calls(lambda i: sum(range(1000 * (1 + i % 3))), iters=60, warmup=3, threads=1)
-    assert 0 < stats.p50_ms <= stats.p90_ms <= stats.p99_ms
-    assert stats.n == 60 and stats.hz == pytest.approx(1e3 / stats.mean_ms, rel=1e-3)
+    import time
+
+    # Calls of ~1-3 ms: mean_ms is rounded to 1e-4 ms, negligible against that.
+    stats = time_calls(lambda i: time.sleep(0.001 * (1 + i % 3)), iters=30, warmup=2, threads=1)
+    assert 1.0 <= stats.p50_ms <= stats.p90_ms <= stats.p99_ms
+    assert stats.n == 30 and stats.hz == pytest.approx(1e3 / stats.mean_ms, rel=1e-3)
