@@ -1,0 +1,234 @@
+"""Pilot: the fast loop (policy every frame), the slow loop (reasoner), and the safety filter.
+
+The fast loop never waits for the reasoner. It acts on the newest instruction it has: the user's
+own until a rewrite is accepted, then the last accepted rewrite. The reasoner runs on the latest
+frame at `reasoner_hz`, either in a background thread on the wall clock (`threaded`, for real
+flights and ROS) or in step with the simulation clock (`sim`, for the benchmark: deterministic,
+the answer taking effect from the next frame on). A rewrite is accepted only if it parses as the
+simple form (`reasoning.simple_form`); the policy then gets the canonical sentence rebuilt from
+it. A timeout, an exception or an unusable answer keeps the current instruction and logs a
+warning. Every command leaves through the SafetyFilter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cognitivedrone.policy.inputs import check_image
+from cognitivedrone.reasoning.base import Reasoner, Rewrite
+from cognitivedrone.reasoning.simple_form import parse_simple_form
+from cognitivedrone.safety import SafetyFilter
+from cognitivedrone.types import VelocityCommand
+
+log = logging.getLogger("cognitivedrone.pilot")
+
+MODES = ("threaded", "sim")
+
+
+@dataclass(frozen=True)
+class PilotConfig:
+    reasoner_hz: float = 2.0
+    reasoner_timeout_s: float = 5.0  # an answer later than this is dropped (threaded mode)
+    mode: str = "threaded"
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"Pilot mode must be one of {MODES}, got {self.mode!r}")
+        if not self.reasoner_hz > 0 or not self.reasoner_timeout_s > 0:
+            raise ValueError("reasoner_hz and reasoner_timeout_s must be > 0")
+
+
+@dataclass
+class PilotStats:
+    frames: int = 0
+    dropped_frames: int = 0  # malformed images: not acted on
+    policy_errors: int = 0
+    reasoner_calls: int = 0
+    rewrites_accepted: int = 0
+    rewrites_rejected: int = 0  # answers that name no gate or object
+    reasoner_errors: int = 0  # exceptions
+    reasoner_timeouts: int = 0
+    reasoner_latency_s: list[float] = field(default_factory=list)
+    last_warning: str = ""
+
+
+class Pilot:
+    def __init__(self, engine, reasoner: Reasoner | None = None, safety: SafetyFilter | None = None,
+                 config: PilotConfig = PilotConfig()):
+        self.engine = engine
+        self.reasoner = reasoner
+        self.safety = safety or SafetyFilter()
+        self.config = config
+        self.stats = PilotStats()
+        self._lock = threading.Lock()
+        self._user = ""
+        self._active: tuple[str, np.ndarray] | None = None  # (instruction, embedding): swapped whole
+        self._generation = 0  # bumped by set_instruction: answers about an older one are dropped
+        self._frame: tuple[np.ndarray, float] | None = None
+        self._last_cmd = VelocityCommand.hover()
+        self._last_frame_t: float | None = None
+        self._next_reason_t: float | None = None
+        self._pending: tuple[int, Rewrite] | None = None  # sim mode: applied at the next frame
+        self._closed = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._call: Future | None = None
+        if reasoner is not None and config.mode == "threaded":
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reasoner-call")
+            self._thread = threading.Thread(target=self._slow_loop, name="reasoner-loop", daemon=True)
+            self._thread.start()
+
+    # -- instructions -------------------------------------------------------------------------------
+    def set_instruction(self, text: str) -> None:
+        """The user's instruction. Embeds it here (slow, once per instruction), not in on_frame."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("an instruction is a non-empty string")
+        emb = self.engine.embed(text)
+        with self._lock:
+            self._user = text
+            self._active = (text, emb)
+            self._generation += 1
+            self._pending = None
+            self._next_reason_t = None
+        self._wake.set()
+
+    @property
+    def instruction(self) -> str:
+        """What the policy is acting on now (the user's, or the last accepted rewrite)."""
+        active = self._active
+        return active[0] if active else ""
+
+    @property
+    def user_instruction(self) -> str:
+        return self._user
+
+    def estop(self, engage: bool = True) -> None:
+        (self.safety.engage_estop if engage else self.safety.release_estop)()
+
+    # -- the fast loop --------------------------------------------------------------------------------
+    def on_frame(self, image, t: float, altitude_m: float | None = None) -> VelocityCommand:
+        """One camera frame at time `t` (s) -> the command to send now."""
+        try:
+            image = check_image(image, self.engine.image_size)
+        except ValueError as exc:
+            self.stats.dropped_frames += 1
+            self._warn(f"dropped a frame: {exc}")
+            return self.safety.filter(VelocityCommand(float("nan")), t, self._last_frame_t, altitude_m)
+        self.stats.frames += 1
+        self._frame, self._last_frame_t = (image, t), t
+        if self.config.mode == "sim":
+            self._sim_slow_loop(image, t)
+        active = self._active
+        if active is None:
+            return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
+        try:
+            cmd = self.engine.act(image, active[1])
+        except Exception as exc:  # the engine failing must not take the drone down with it
+            self.stats.policy_errors += 1
+            self._warn(f"policy failed: {exc!r}")
+            cmd = VelocityCommand(float("nan"))
+        self._last_cmd = cmd
+        return self.safety.filter(cmd, t, self._last_frame_t, altitude_m)
+
+    def tick(self, t: float, altitude_m: float | None = None) -> VelocityCommand:
+        """For hosts on a timer between frames: the last policy command again, filtered (so it
+        turns to hover once the newest frame is more than `stale_after_s` old)."""
+        return self.safety.filter(self._last_cmd, t, self._last_frame_t, altitude_m)
+
+    # -- the slow loop -------------------------------------------------------------------------------
+    def _sim_slow_loop(self, image: np.ndarray, t: float) -> None:
+        if self.reasoner is None or not self._user:
+            return
+        if self._pending is not None:
+            gen, rw = self._pending
+            self._pending = None
+            self._apply(gen, rw)
+        if self._next_reason_t is None or t >= self._next_reason_t - 1e-9:
+            self._next_reason_t = t + 1.0 / self.config.reasoner_hz
+            gen, user = self._generation, self._user
+            rw = self._ask(user, image)
+            if rw is not None:
+                self._pending = (gen, rw)
+
+    def _slow_loop(self) -> None:
+        period = 1.0 / self.config.reasoner_hz
+        while not self._closed.is_set():
+            started = time.monotonic()
+            frame, gen, user = self._frame, self._generation, self._user
+            if frame is not None and user and (self._call is None or self._call.done()):
+                self._call = self._pool.submit(self._ask, user, frame[0])
+                try:
+                    rw = self._call.result(timeout=self.config.reasoner_timeout_s)
+                except FutureTimeout:
+                    self.stats.reasoner_timeouts += 1
+                    self._warn(f"reasoner gave no answer within {self.config.reasoner_timeout_s:g} s; "
+                               f"keeping {self.instruction!r}")
+                    rw = None
+                if rw is not None:
+                    self._apply(gen, rw)
+            self._wake.wait(max(0.0, period - (time.monotonic() - started)))
+            self._wake.clear()
+
+    def _ask(self, user: str, image: np.ndarray) -> Rewrite | None:
+        self.stats.reasoner_calls += 1
+        t0 = time.perf_counter()
+        try:
+            rw = self.reasoner.rewrite(user, image)
+        except Exception as exc:
+            self.stats.reasoner_errors += 1
+            self._warn(f"reasoner failed ({exc!r}); keeping {self.instruction!r}")
+            return None
+        self.stats.reasoner_latency_s.append(time.perf_counter() - t0)
+        if not isinstance(rw, Rewrite):
+            self.stats.rewrites_rejected += 1
+            self._warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")
+            return None
+        return rw
+
+    def _apply(self, generation: int, rw: Rewrite) -> None:
+        target = parse_simple_form(rw.text)
+        if target is None:
+            self.stats.rewrites_rejected += 1
+            self._warn(f"rewrite {rw.text[:120]!r} names no gate or object; keeping {self.instruction!r}")
+            return
+        sentence = target.sentence()
+        try:
+            emb = self.engine.embed(sentence)
+        except Exception as exc:
+            self.stats.reasoner_errors += 1
+            self._warn(f"could not embed the rewrite {sentence!r}: {exc!r}")
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # the user gave a new instruction meanwhile
+            self._active = (sentence, emb)
+        self.stats.rewrites_accepted += 1
+
+    def _warn(self, msg: str) -> None:
+        self.stats.last_warning = msg
+        log.warning(msg)
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.reasoner is not None:
+            self.reasoner.close()
+
+    def __enter__(self) -> "Pilot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,40 @@
+"""The Reasoner contract (DESIGN §3): rewrite a hard instruction into the simple form."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    text: str  # the backend's answer, as it gave it (Pilot parses and checks it before use)
+    rationale: str = ""
+    latency_s: float = 0.0
+
+
+class ReasonerError(RuntimeError):
+    """A backend could not answer (server down, timeout, unusable output)."""
+
+
+class Reasoner(ABC):
+    """`rewrite(instruction, image)` may be slow (a VLM: ~0.5 s); Pilot calls it off the fast loop."""
+
+    name: str = "?"
+
+    @abstractmethod
+    def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite: ...
+
+    def close(self) -> None:
+        """Release what the backend holds (HTTP sessions, models)."""
+
+
+class NoReasoner(Reasoner):
+    """`none`: the instruction goes to the policy as the user gave it."""
+
+    name = "none"
+
+    def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite:
+        return Rewrite(instruction, "no reasoner", 0.0)
