@@ -38,20 +38,21 @@ def cmd_bench(args) -> int:
             from cognitivedrone.runtime.export import ensure_exported
 
             ensure_exported(args.policy)
-        make_agent(args.policy, args.engine)
+        make_agent(args.policy, args.engine, args.reasoner)
         sim = SimConfig(airframe=args.airframe, image_size=args.image_size, control_hz=args.control_hz)
-    except (ValueError, EngineError) as e:
+    except (ValueError, EngineError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     out = Path(args.out) if args.out else None
     engine = args.engine if Path(args.policy).is_dir() else None
-    cfg = BenchConfig(policy=args.policy, engine=args.engine, prompt=args.prompt, workers=args.workers, sim=sim,
+    reasoner = args.reasoner if Path(args.policy).is_dir() else None
+    cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers, sim=sim,
                       video_episodes=args.video if out else 0, out_dir=str(out) if out else None)
     print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}"
-          + (f" on {engine}" if engine else "") + ", "
+          + (f" on {engine}" if engine else "") + (f", reasoner {reasoner}" if reasoner else "") + ", "
           f"prompt {args.prompt}, airframe {args.airframe}, camera {args.image_size}px @ {args.control_hz:g} Hz, "
           f"{args.workers} worker(s)")
     results, videos, wall = run_suite(suite, cfg, progress=not args.quiet)
-    summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=None, engine=engine,
+    summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=reasoner, engine=engine,
                         prompt=args.prompt, wall_s=round(wall, 2))
     print_summary(summary)
     if out:
@@ -272,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--suite", default="smoke", help="a suite name from bench/suites/ or a path to a suite JSON (default: smoke)")
     b.add_argument("--policy", default="expert", help="expert (privileged), hover, random, or a checkpoint directory (default: expert)")
     b.add_argument("--prompt", choices=("original", "simple"), default="original", help="give the policy the original instruction or the simple ground-truth one")
+    b.add_argument("--reasoner", default="none",
+                   help="rewrite instructions first: none (default), offline, hf:PATH, openai:URL[#model], or module:Class")
     b.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt"), default="torch",
                    help="inference engine for a checkpoint policy (default: torch); onnxruntime/tensorrt export to ONNX first if needed")
     b.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")

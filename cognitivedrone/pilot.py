@@ -53,6 +53,7 @@ class PilotStats:
     reasoner_calls: int = 0
     rewrites_accepted: int = 0
     rewrites_rejected: int = 0  # answers that name no gate or object
+    reasoner_abstained: int = 0  # empty answers: nothing to say about that frame
     reasoner_errors: int = 0  # exceptions
     reasoner_timeouts: int = 0
     reasoner_latency_s: list[float] = field(default_factory=list)
@@ -71,6 +72,7 @@ class Pilot:
         self._user = ""
         self._active: tuple[str, np.ndarray] | None = None  # (instruction, embedding): swapped whole
         self._generation = 0  # bumped by set_instruction: answers about an older one are dropped
+        self.rewrite_target = None  # what the last accepted rewrite names (reasoning.simple_form.Target)
         self._frame: tuple[np.ndarray, float] | None = None
         self._last_cmd = VelocityCommand.hover()
         self._last_frame_t: float | None = None
@@ -98,6 +100,7 @@ class Pilot:
             self._generation += 1
             self._pending = None
             self._next_reason_t = None
+            self.rewrite_target = None
         self._wake.set()
 
     @property
@@ -114,8 +117,10 @@ class Pilot:
         (self.safety.engage_estop if engage else self.safety.release_estop)()
 
     # -- the fast loop --------------------------------------------------------------------------------
-    def on_frame(self, image, t: float, altitude_m: float | None = None) -> VelocityCommand:
-        """One camera frame at time `t` (s) -> the command to send now."""
+    def on_frame(self, image, t: float, altitude_m: float | None = None, reasoner_image=None) -> VelocityCommand:
+        """One camera frame at time `t` (s) -> the command to send now. `reasoner_image`: a sharper
+        frame for the reasoner (an array, or a callable returning one, called only when the
+        reasoner runs); default: the policy's frame."""
         try:
             image = check_image(image, self.engine.image_size)
         except ValueError as exc:
@@ -123,9 +128,9 @@ class Pilot:
             self._warn(f"dropped a frame: {exc}")
             return self.safety.filter(VelocityCommand(float("nan")), t, self._last_frame_t, altitude_m)
         self.stats.frames += 1
-        self._frame, self._last_frame_t = (image, t), t
+        self._frame, self._last_frame_t = (reasoner_image if reasoner_image is not None else image, t), t
         if self.config.mode == "sim":
-            self._sim_slow_loop(image, t)
+            self._sim_slow_loop(self._frame[0], t)
         active = self._active
         if active is None:
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
@@ -177,23 +182,26 @@ class Pilot:
             self._wake.wait(max(0.0, period - (time.monotonic() - started)))
             self._wake.clear()
 
-    def _ask(self, user: str, image: np.ndarray) -> Rewrite | None:
+    def _ask(self, user: str, image) -> Rewrite | None:
         self.stats.reasoner_calls += 1
         t0 = time.perf_counter()
         try:
-            rw = self.reasoner.rewrite(user, image)
+            rw = self.reasoner.rewrite(user, image() if callable(image) else image)
         except Exception as exc:
             self.stats.reasoner_errors += 1
             self._warn(f"reasoner failed ({exc!r}); keeping {self.instruction!r}")
             return None
         self.stats.reasoner_latency_s.append(time.perf_counter() - t0)
-        if not isinstance(rw, Rewrite):
+        if not isinstance(rw, Rewrite) or not isinstance(rw.text, str):
             self.stats.rewrites_rejected += 1
             self._warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")
             return None
         return rw
 
     def _apply(self, generation: int, rw: Rewrite) -> None:
+        if not rw.text.strip():  # the reasoner abstained (nothing to say about this frame)
+            self.stats.reasoner_abstained += 1
+            return
         target = parse_simple_form(rw.text)
         if target is None:
             self.stats.rewrites_rejected += 1
@@ -210,6 +218,7 @@ class Pilot:
             if generation != self._generation:
                 return  # the user gave a new instruction meanwhile
             self._active = (sentence, emb)
+            self.rewrite_target = target
         self.stats.rewrites_accepted += 1
 
     def _warn(self, msg: str) -> None:

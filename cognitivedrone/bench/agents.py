@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -21,6 +21,9 @@ class EpisodeContext:
     instruction: str  # the prompt actually given (original or simple)
     gate_poses: list  # world GatePose of each gate, privileged
     limits: tuple[float, float, float, float]  # airframe command limits: vxy, vxy, vz, yaw_rate
+    airframe: str = "cf2x"
+    control_hz: float = 10.0
+    camera: Callable[[int], np.ndarray] | None = None  # the FPV at another resolution (a reasoner's camera)
 
 
 class Agent(Protocol):
@@ -81,32 +84,70 @@ class ExpertAgent:
 
 
 class CheckpointAgent:
-    """A learned VLA loaded from a checkpoint directory and run by an inference engine. It sees
-    what a real drone would: the camera image and the instruction, embedded once per episode
-    (never in the fast loop)."""
+    """A learned VLA loaded from a checkpoint directory, run by an inference engine inside a Pilot
+    (safety filter, and the reasoner when one is given), as on the drone. It sees what a real drone
+    would: the camera image and the instruction."""
 
-    def __init__(self, path: str | Path, engine: str = "torch"):
+    def __init__(self, path: str | Path, engine: str = "torch", reasoner: str = "none"):
+        from cognitivedrone.reasoning import make_reasoner
         from cognitivedrone.runtime import make_engine
 
         self.name = str(path)
         # One thread per bench worker: the workers are the parallelism.
-        self.policy = make_engine(engine, path, threads=1)
-        self.embedding = None
+        self.engine = make_engine(engine, path, threads=1)
+        self.reasoner_spec = reasoner
+        self.reasoner = make_reasoner(reasoner)
+        self.pilot = None
 
     def reset(self, ctx: EpisodeContext) -> None:
-        self.embedding = self.policy.embed(ctx.instruction)
+        from cognitivedrone.pilot import Pilot, PilotConfig
+        from cognitivedrone.safety import SafetyConfig, SafetyFilter
+
+        if self.pilot is not None:
+            self.pilot.reasoner = None  # the reasoner lives on across episodes; close only the loop
+            self.pilot.close()
+        self.ctx = ctx
+        self.k = 0
+        safety = SafetyFilter(SafetyConfig.for_airframe(ctx.airframe))
+        self.pilot = Pilot(self.engine, self.reasoner, safety, PilotConfig(mode="sim"))
+        self.pilot.set_instruction(ctx.instruction)
+        size = getattr(getattr(self.reasoner, "model", None), "config", None)
+        self.reasoner_size = getattr(size, "image_size", None)
 
     def act(self, obs: dict) -> VelocityCommand:
-        return self.policy.act(obs["image"], self.embedding)
+        t = self.k / self.ctx.control_hz
+        self.k += 1
+        hires = None
+        if self.reasoner_size and self.ctx.camera is not None:
+            camera, size = self.ctx.camera, self.reasoner_size
+            hires = lambda: camera(size)  # noqa: E731 - rendered only when the reasoner runs
+        return self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=hires)
+
+    def rewrite_outcome(self) -> tuple[str, bool | None]:
+        """(the rewrite acted on at the end, whether it names the correct gate); ("", None) without a reasoner."""
+        if self.reasoner is None:
+            return "", None
+        target = self.pilot.rewrite_target
+        if target is None:
+            return "", False
+        ep = self.ctx.episode
+        gate = ep.gates[ep.target_index]
+        looks_ok = all(w is None or w == getattr(gate, a) for w, a in
+                       ((target.size, "size"), (target.shape, "shape"), (target.color, "color")))
+        asset_ok = target.asset is None or target.asset == ep.options[ep.target_index]
+        return self.pilot.instruction, looks_ok and asset_ok
 
 
 BUILTIN_AGENTS = {"expert": ExpertAgent, "hover": HoverAgent, "random": RandomAgent}
 
 
-def make_agent(spec: str, engine: str = "torch") -> Agent:
-    """`spec` is a built-in name (expert, hover, random) or a checkpoint directory, run by `engine`."""
+def make_agent(spec: str, engine: str = "torch", reasoner: str = "none") -> Agent:
+    """`spec` is a built-in name (expert, hover, random) or a checkpoint directory, run by `engine`
+    with `reasoner` in front of it."""
     if spec in BUILTIN_AGENTS:
+        if reasoner != "none":
+            raise ValueError(f"--reasoner needs a checkpoint policy; {spec!r} does not read instructions")
         return BUILTIN_AGENTS[spec]()
     if Path(spec).is_dir():
-        return CheckpointAgent(spec, engine)
+        return CheckpointAgent(spec, engine, reasoner)
     raise ValueError(f"unknown policy {spec!r}; choose one of {', '.join(BUILTIN_AGENTS)} or a checkpoint directory")

@@ -55,7 +55,8 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
     a = env.airframe
     ctx = EpisodeContext(
         episode=episode, instruction=prompt, gate_poses=[g.pose for g in env.world.gates],
-        limits=(a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate),
+        limits=(a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate), airframe=env.config.airframe,
+        control_hz=env.config.control_hz, camera=env.render_fpv,
     )
     agent.reset(ctx)
     rec = None
@@ -89,6 +90,8 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
         latency_ms_mean=round(float(lat_ms.mean()), 4), latency_ms_p99=round(float(np.percentile(lat_ms, 99)), 4),
         prompt=prompt, detail=info.get("hit", ""),
     )
+    if hasattr(agent, "rewrite_outcome"):
+        result.rewrite, result.rewrite_correct = agent.rewrite_outcome()
     if rec is not None:
         rec.outcome = outcome
         rec.fpv.append(env.render_fpv())

@@ -25,6 +25,7 @@ class EpisodeResult:
     latency_ms_p99: float
     prompt: str = ""  # the instruction the policy was given
     rewrite_correct: bool | None = None  # set when a reasoner ran
+    rewrite: str = ""  # the reasoner's rewrite the policy acted on at the end (when one ran)
     detail: str = ""  # e.g. which body was hit
 
     @property

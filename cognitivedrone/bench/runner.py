@@ -28,6 +28,7 @@ from cognitivedrone.sim.env import DroneEnv, SimConfig
 class BenchConfig:
     policy: str = "expert"
     engine: str = "torch"  # for checkpoint policies: torch, onnxruntime or tensorrt
+    reasoner: str = "none"  # for checkpoint policies: see cognitivedrone.reasoning.make_reasoner
     prompt: str = "original"
     workers: int = 2
     sim: SimConfig = SimConfig()
@@ -43,7 +44,7 @@ def _init_worker(cfg: BenchConfig) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # Every pilot gets camera frames, even those that ignore them, so wall times compare.
     _worker["env"] = DroneEnv(cfg.sim)
-    _worker["agent"] = make_agent(cfg.policy, cfg.engine)
+    _worker["agent"] = make_agent(cfg.policy, cfg.engine, cfg.reasoner)
     _worker["cfg"] = cfg
 
 
@@ -66,7 +67,7 @@ def prepare_textures(suite: Suite) -> None:
 
 def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True) -> tuple[list[EpisodeResult], list[str], float]:
     """Returns (results in suite order, video paths, wall seconds)."""
-    make_agent(cfg.policy, cfg.engine)  # fail fast on a bad policy name, before any process starts
+    make_agent(cfg.policy, cfg.engine, cfg.reasoner)  # fail fast on a bad policy name, before any process starts
     t0 = time.perf_counter()
     prepare_textures(suite)
     results: list[EpisodeResult | None] = [None] * len(suite.episodes)

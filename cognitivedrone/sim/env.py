@@ -82,6 +82,7 @@ class DroneEnv(gym.Env):
         self.client = p.connect(p.DIRECT)
         self.world = World(self.client)
         self.camera = FPVCamera(self.client, CameraConfig(size=config.image_size))
+        self._cameras: dict[int, FPVCamera] = {}
         self.controller = VelocityController(self.airframe, dt=1.0 / config.physics_hz)
         self.quad: Quadrotor | None = None
         self.setup: EpisodeSetup | None = None
@@ -166,8 +167,15 @@ class DroneEnv(gym.Env):
         return self.render_fpv()
 
     # -- helpers ---------------------------------------------------------------------------------
-    def render_fpv(self) -> np.ndarray:
-        return self.camera.render(self.state.pos, self.state.quat, self.setup.light_direction)
+    def render_fpv(self, size: int | None = None) -> np.ndarray:
+        """The first-person view now; `size` renders it at another resolution (a second,
+        sharper camera on the same mount, as a reasoner might use)."""
+        camera = self.camera
+        if size is not None and size != self.config.image_size:
+            if size not in self._cameras:
+                self._cameras[size] = FPVCamera(self.client, CameraConfig(size=size))
+            camera = self._cameras[size]
+        return camera.render(self.state.pos, self.state.quat, self.setup.light_direction)
 
     def _observation(self) -> dict:
         s = self.state

@@ -1,0 +1,119 @@
+"""Rendered scenes for the perception model: random pictures, looks, lighting and camera poses,
+labelled by projecting each billboard's centre into the image (no annotation by hand).
+
+Frames are rendered at `size` px (default 256, twice the policy's camera: the reasoner runs at
+2 Hz and can afford a sharper look at the billboards). Shards of `shard_frames` frames are
+written as .npz files and skipped when present, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+
+SEED_SALT = 0x5CE7E5
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    size: int = 256
+    poses_per_scene: int = 4
+    gate_jitter_m: float = 0.4  # move gates off the reference layout: read what is there, not where
+    gate_jitter_yaw_rad: float = 0.25
+
+
+def asset_ids() -> list[str]:
+    from cognitivedrone.bench.assets import list_assets
+
+    return [a.id for a in list_assets()]
+
+
+def billboard_label_geometry(states: np.ndarray, gates, size: int):
+    """Per gate: billboard centre uv in [-1, 1] (x right, y down), whether it is in view, and its
+    apparent size as a fraction of the image width."""
+    from cognitivedrone.sim.camera import CameraConfig
+    from cognitivedrone.sim.projection import project_points, rotation_from_rpy
+    from cognitivedrone.sim.world import BILLBOARD_BOTTOM_Z, BILLBOARD_SIZE
+
+    cam = CameraConfig(size=size)
+    boards = np.array([[g.pose.x, g.pose.y, BILLBOARD_BOTTOM_Z + BILLBOARD_SIZE / 2] for g in gates])
+    uv, in_view = project_points(states, boards, cam)
+    fwd = rotation_from_rpy(states[:, 3:6])[:, :, 0]  # body x axis in the world, [N, 3]
+    depth = np.einsum("nkd,nd->nk", boards[None] - states[:, None, :3], fwd)
+    scale = np.where(depth > 0.1, cam.focal_px * BILLBOARD_SIZE / np.maximum(depth, 0.1) / size, 0.0)
+    return uv.astype(np.float32), in_view, scale.astype(np.float32)
+
+
+def _render_shard(args) -> str:
+    out, shard, n_frames, seed, cfg = args
+    import pybullet as p
+
+    from cognitivedrone.bench.assets import texture_path
+    from cognitivedrone.bench.episode import TEXTURE_PX
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.world import GateAppearance
+
+    rng = np.random.default_rng([SEED_SALT, seed, shard])
+    ids = asset_ids()
+    env = DroneEnv(SimConfig(image_size=cfg.size, gate_jitter_m=cfg.gate_jitter_m,
+                             gate_jitter_yaw_rad=cfg.gate_jitter_yaw_rad))
+    images = np.zeros((n_frames, cfg.size, cfg.size, 3), np.uint8)
+    states = np.zeros((n_frames, 12), np.float32)
+    uv = np.zeros((n_frames, 3, 2), np.float32)
+    seen = np.zeros((n_frames, 3), bool)
+    scale = np.zeros((n_frames, 3), np.float32)
+    asset = np.zeros((n_frames, 3), np.int16)
+    look = np.zeros((n_frames, 3, 3), np.int8)  # size, shape, colour indices
+    k = 0
+    try:
+        while k < n_frames:
+            picks = rng.choice(len(ids), 3, replace=False)
+            looks = DroneEnv._random_looks(rng)
+            looks = [GateAppearance(l.shape, l.size, l.color, str(texture_path(ids[a], TEXTURE_PX)))
+                     for l, a in zip(looks, picks)]
+            env.reset(seed=int(rng.integers(2**31)), options={"gates": looks})
+            gates = env.world.gates
+            for _ in range(min(cfg.poses_per_scene, n_frames - k)):
+                pos = np.array([rng.uniform(-2.0, 3.0), rng.uniform(-2.5, 2.5), rng.uniform(0.5, 1.6)])
+                # Face the gates roughly, as a pilot would, with the tilt of an accelerating quad.
+                aim = math.atan2(rng.uniform(-4.0, 4.0) - pos[1], 4.5 - pos[0])
+                rpy = np.array([rng.normal(0, 0.08), rng.normal(0, 0.08), aim + rng.normal(0, 0.25)])
+                quat = p.getQuaternionFromEuler(rpy.tolist())
+                images[k] = env.camera.render(pos, quat, env.setup.light_direction)
+                states[k, :3], states[k, 3:6] = pos, rpy
+                for j, (g, a) in enumerate(zip(gates, picks)):
+                    asset[k, j] = a
+                    look[k, j] = (GATE_SIZES.index(g.look.size), GATE_SHAPES.index(g.look.shape),
+                                  GATE_COLORS.index(g.look.color))
+                uv[k], seen[k], scale[k] = (x[0] for x in billboard_label_geometry(states[k:k + 1], gates, cfg.size))
+                k += 1
+    finally:
+        env.close()
+    path = Path(out) / f"scenes-{shard:04d}.npz"
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, images=images, states=states, uv=uv, seen=seen, scale=scale, asset=asset, look=look)
+    os.replace(tmp, path)
+    return str(path)
+
+
+def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int = 500, workers: int = 2,
+                  config: SceneConfig = SceneConfig(), progress: bool = True) -> list[Path]:
+    from tqdm import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    n_shards = math.ceil(frames / shard_frames)
+    todo = [(str(out), s, min(shard_frames, frames - s * shard_frames), seed, config)
+            for s in range(n_shards) if not (out / f"scenes-{s:04d}.npz").is_file()]
+    with ProcessPoolExecutor(workers) as pool, tqdm(total=n_shards, initial=n_shards - len(todo), desc="scenes",
+                                                   unit="shard", disable=not progress) as bar:
+        for _ in pool.map(_render_shard, todo):
+            bar.update(1)
+    return sorted(out.glob("scenes-*.npz"))

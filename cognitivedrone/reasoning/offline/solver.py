@@ -1,0 +1,172 @@
+"""From an instruction and what each billboard (probably) shows, to the gate meant.
+
+No model and no `eval`: the instruction is read with patterns for the question types people ask
+about pictures (arithmetic, category membership, order and comparison, negation, naming), and each
+candidate is scored against the vocabulary's facts (tags, values, names, clues). Candidates come
+with probabilities over the vocabulary from the perception model, so a score is an expectation:
+an unsure reading counts for less.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from cognitivedrone.bench.vocabulary import ENTRIES
+
+NEGATION = re.compile(r"\b(not|no|without|avoid|cannot|can't|can not|isn't|doesn't|don't|never|except|other than)\b|n't\b")
+MOTION = re.compile(r"\b(fly|go|pass|navigate|head|move|steer|pilot|race|travel)\s+"
+                    r"(through|to|into|towards?|across|via|between|past)\b")
+NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+OPS = {"+": "+", "plus": "+", "add": "+", "added to": "+", "-": "-", "−": "-", "minus": "-", "take away": "-",
+       "*": "*", "x": "*", "×": "*", "times": "*", "multiplied by": "*", "/": "/", "÷": "/", "divided by": "/",
+       "over": "/"}
+_OP = "(" + "|".join(re.escape(o) for o in sorted(OPS, key=len, reverse=True)) + ")"
+NOUN_OPS = {"sum": "+", "total": "+", "difference": "-", "product": "*", "quotient": "/"}
+
+# phrase pattern -> tag (the vocabulary's tags); the first that matches wins within a group.
+TAG_PATTERNS = [
+    (r"\bunhealthy|junk|bad for you|eat (the )?least|not good for you\b", "unhealthy"),
+    (r"\bhealthy|healthiest|good for you|nutritious\b", "healthy"),
+    (r"\bfruits?\b", "fruit"), (r"\bvegetables?|veggie", "vegetable"), (r"\bsweets?|sugary|dessert", "sweet"),
+    (r"\bdrinks?|beverage", "drink"),
+    (r"\b(can |could |able to )?fly|flies|flying|winged|airborne\b", "flies"),
+    (r"\bswim|swims|in (the )?water|water animal|aquatic|sea creature|ocean\b", "swims"),
+    (r"\bmammals?\b", "mammal"), (r"\bbirds?\b", "bird"), (r"\binsects?|bugs?\b", "insect"), (r"\breptiles?\b", "reptile"),
+    (r"\bfish\b", "fish"), (r"\bfarm\b", "farm"), (r"\bwild\b", "wild"), (r"\bpets?\b", "pet"),
+    (r"\bhat|cap\b|something on (their|his|her) head", "hat"), (r"\bbeard|bearded\b", "beard"),
+    (r"\bglasses|spectacles|eyeglasses\b", "glasses"), (r"\bblond|blonde\b", "blond_hair"),
+    (r"\bred hair|redhead|red-haired|ginger\b", "red_hair"), (r"\bwhite hair|white-haired|grey hair|gray hair\b", "white_hair"),
+    (r"\bcurly\b", "curly_hair"), (r"\bbald|no hair\b", "bald"), (r"\bcrown|royal|king|queen\b", "crown"),
+    (r"\bvowels?\b", "vowel"), (r"\bconsonants?\b", "consonant"), (r"\beven\b", "even"), (r"\bodd\b", "odd"),
+    (r"\bprime\b", "prime"), (r"\bemergency\b", "emergency"), (r"\btools?\b", "tool"), (r"\binstruments?\b", "instrument"),
+    (r"\btoys?\b", "toy"), (r"\bafrica", "africa"), (r"\beurope", "europe"), (r"\basia", "asia"),
+    (r"\bamerica", "americas"), (r"\boceania|australia", "oceania"),
+]
+KIND_PATTERNS = [
+    (r"\b(numbers?|digits?|numerals?)\b", "digit"), (r"\bletters?\b", "letter"), (r"\banimals?|creatures?\b", "animal"),
+    (r"\b(person|people|human|man|woman|someone)\b", "person"), (r"\bflags?\b", "flag"), (r"\bvehicles?\b", "vehicle"),
+    (r"\bfood|snack|eat\b", "food"),
+]
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int  # which candidate
+    asset: int  # the vocabulary index it most likely shows, among those that fit
+    rationale: str
+    margin: float  # best score minus the runner-up's
+
+
+def _n(tok: str) -> int:
+    return int(tok) if tok.isdigit() else NUMBER_WORDS[tok]
+
+
+def _arithmetic(text: str) -> tuple[int, str] | None:
+    m = re.search(_NUM + r"\s*" + _OP + r"\s*" + _NUM, text)
+    if m:
+        a, op, b = _n(m.group(1)), OPS[m.group(2)], _n(m.group(3))
+    else:
+        m = re.search(r"\b(sum|total|difference|product|quotient)\s+(?:of|between)\s+" + _NUM + r"\s+and\s+" + _NUM, text)
+        if not m:
+            return None
+        op, a, b = NOUN_OPS[m.group(1)], _n(m.group(2)), _n(m.group(3))
+    if op == "/" and (b == 0 or a % b):
+        return None
+    value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[op]
+    return value, f"{a} {op} {b} = {value}"
+
+
+class Solver:
+    def __init__(self, asset_ids: tuple[str, ...]):
+        by_id = {f"{e.kind}:{e.name}": e for e in ENTRIES}
+        self.entries = [by_id[a] for a in asset_ids]
+        self.kind = np.array([e.kind for e in self.entries])
+        self.value = np.array([(e.value if e.value is not None else -1) for e in self.entries], float)
+        self.tags = [set(e.tags) for e in self.entries]
+        self.names = []  # per asset: phrases that name it in an instruction
+        for e in self.entries:
+            label = e.label.lower()
+            phrases = {label, re.sub(r"^(the|a|an) ", "", label)}
+            if e.kind not in ("digit", "letter") and len(e.name) > 2:
+                phrases.add(e.name.replace("_", " ").lower())
+            phrases |= {c.lower() for c in e.clues}
+            if e.kind in ("digit", "letter"):  # "the number 6", "the gate marked W"
+                n = e.name.lower()
+                phrases |= {f"{w} {n}" for w in ("number", "digit", "numeral", "marked", "letter", "showing")}
+            self.names.append(sorted(phrases, key=len, reverse=True))
+
+    # -- the fit of every vocabulary entry to the instruction --------------------------------------
+    def fit(self, text: str) -> tuple[list[tuple[np.ndarray, str]], str | None]:
+        """Readings of an instruction, most specific first: (fit per asset in [0, 1], rationale),
+        and the set relation ("max"/"min") if it asks for an extreme."""
+        t = " " + re.sub(r"\s+", " ", text.lower()) + " "
+        # The imperative is not part of the question: "fly through" must not read as "can fly".
+        t = MOTION.sub(" ", t)
+        arith = _arithmetic(t)
+        if arith is not None:
+            value, why = arith
+            return [(((self.kind == "digit") & (self.value == value)).astype(float), why)], None
+        m = re.search(r"\b(right |just |immediately |directly )?(after|following|follows|before|preceding|precedes)\s+"
+                      r"(?:the letter\s+)?([a-z])\b", t)
+        if m and "letter" in t or (m and m.group(1)):
+            ref = ord(m.group(3)) - ord("a") + 1
+            step = 1 if m.group(2) in ("after", "following", "follows") else -1
+            return [(((self.kind == "letter") & (self.value == ref + step)).astype(float), f"letter {m.group(2)} {m.group(3).upper()}")], None
+        for pat, rel in ((r"\b(largest|biggest|highest|greatest|maximum|largest)\b", "max"),
+                         (r"\b(smallest|lowest|least|minimum|tiniest)\b", "min"),
+                         (r"\b(first|earliest)\b.*\balphabet", "min"), (r"\b(last|latest)\b.*\balphabet", "max")):
+            if re.search(pat, t) and not re.search(r"eat (the )?least", t):
+                kind = "letter" if "alphabet" in t or "letter" in t else "digit"
+                return [((self.kind == kind).astype(float), f"the {rel} {kind}")], rel
+        m = re.search(r"\b(greater|bigger|larger|more|higher|above|over|less|smaller|fewer|lower|below|under)\s+(?:than\s+)?" + _NUM, t)
+        if m:
+            k = _n(m.group(2))
+            above = m.group(1) in ("greater", "bigger", "larger", "more", "higher", "above", "over")
+            ok = (self.kind == "digit") & ((self.value > k) if above else (self.value < k))
+            return [(ok.astype(float), f"number {'>' if above else '<'} {k}")], None
+
+        t = re.sub(r"\bno hair\b", "bald", t)  # a property, not a negation
+        negated = bool(NEGATION.search(t))
+        readings = []  # most specific first: a name, then properties, then kinds
+        named = [i for i, names in enumerate(self.names) if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", t) for p in names)]
+        if named:
+            fit = np.zeros(len(self.entries))
+            fit[named] = 1.0
+            readings.append((fit, "names " + ", ".join(self.entries[i].label for i in named[:3])))
+        tags = [tag for pat, tag in TAG_PATTERNS if re.search(pat, t)]
+        if tags:
+            readings.append((np.array([float(any(tag in ts for tag in tags)) for ts in self.tags]), "is " + "/".join(tags)))
+        kinds = [kind for pat, kind in KIND_PATTERNS if re.search(pat, t)]
+        if kinds:
+            readings.append((np.isin(self.kind, kinds).astype(float), "is a " + "/".join(kinds)))
+        if negated:
+            readings = [(1.0 - f, "not " + why) for f, why in readings]
+        return readings, None
+
+    # -- choosing among what is seen -----------------------------------------------------------------
+    def choose(self, text: str, candidates: list[np.ndarray]) -> Choice | None:
+        """candidates: per billboard, probabilities over the vocabulary. None when the instruction
+        is not understood or no candidate stands out."""
+        if len(candidates) < 2:
+            return None
+        readings, relation = self.fit(text)
+        p = np.stack(candidates)  # [C, A]
+        for fit, why in readings:  # the first reading that singles a candidate out
+            if relation is None:
+                scores = p @ fit
+            else:
+                mass = p @ fit  # how likely each candidate is of the right kind
+                values = (p * fit) @ self.value / np.maximum(mass, 1e-6)
+                scores = np.where(mass > 0.5, values if relation == "max" else -values, -np.inf)
+            order = np.argsort(-scores)
+            best, second = order[0], order[1]
+            margin = float(scores[best] - scores[second]) if np.isfinite(scores[second]) else float("inf")
+            if not np.isfinite(scores[best]) or margin < (0.2 if relation is None else 0.5):
+                continue
+            asset = int(np.argmax(p[best] * (fit if relation is None else 1.0) + 1e-9 * p[best]))
+            return Choice(int(best), asset, why, margin)
+        return None
