@@ -127,11 +127,90 @@ def cmd_perf(args) -> int:
         print(f"{n:<12} {raw.p50_ms:8.3f} {raw.p90_ms:8.3f} {raw.p99_ms:8.3f} {raw.hz:8.0f}   {loop.p50_ms:.3f} / {loop.p99_ms:.3f}")
     for n, why in skipped.items():
         print(f"{n:<12} skipped: {why}")
+    if engines and args.reasoner_delay > 0:
+        from cognitivedrone.runtime.perf import measure_pilot
+
+        n, eng = next(iter(engines.items()))
+        calm = measure_pilot(eng, frames, instruction, args.iters, args.warmup, None)
+        busy = measure_pilot(eng, frames, instruction, args.iters, args.warmup, args.reasoner_delay)
+        result["fast_loop"]["pilot"] = {**asdict(calm), "engine": n, "path": "Pilot.on_frame: checks + policy + safety filter"}
+        result["fast_loop"]["pilot_slow_reasoner"] = {**asdict(busy), "engine": n, "reasoner_delay_s": args.reasoner_delay,
+                                                      "path": "as pilot, with a reasoner taking reasoner_delay_s per call in the background"}
+        print(f"Pilot fast loop ({n}): p50 {calm.p50_ms:.3f} / p99 {calm.p99_ms:.3f} ms; with a {args.reasoner_delay:g} s "
+              f"reasoner in the background: p50 {busy.p50_ms:.3f} / p99 {busy.p99_ms:.3f} ms "
+              f"({(busy.p99_ms / calm.p99_ms - 1) * 100:+.1f} % at p99)")
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
+    return 0
+
+
+# -- reason / fly ----------------------------------------------------------------------------------
+
+def cmd_reason(args) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from cognitivedrone.reasoning import ReasonerError, make_reasoner
+    from cognitivedrone.reasoning.simple_form import parse_simple_form
+
+    try:
+        image = np.asarray(Image.open(args.image).convert("RGB"))
+    except (OSError, ValueError) as e:
+        raise UserError(f"{args.image}: not a readable image ({e})") from None
+    try:
+        reasoner = make_reasoner(args.reasoner)
+    except (ValueError, FileNotFoundError) as e:
+        raise UserError(str(e)) from None
+    if reasoner is None:
+        raise UserError("--reasoner none rewrites nothing; choose offline, hf:PATH, openai:URL or module:Class")
+    try:
+        rw = reasoner.rewrite(args.instruction, image)
+    except ReasonerError as e:
+        raise UserError(f"the reasoner failed: {e}") from None
+    target = parse_simple_form(rw.text)
+    print(f"rewrite:   {rw.text!r}")
+    print(f"rationale: {rw.rationale}")
+    print(f"latency:   {rw.latency_s * 1e3:.1f} ms")
+    print(f"the policy would get: {target.sentence()!r}" if target else
+          "Pilot would ignore it: it names no gate or object (the instruction stays as given)")
+    return 0
+
+
+def cmd_fly(args) -> int:
+    from cognitivedrone.bench.agents import CheckpointAgent
+    from cognitivedrone.bench.episode import run_episode
+    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.bench.video import write_episode_video
+    from cognitivedrone.runtime import EngineError
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+
+    suite = load_suite(args.suite)
+    ep = suite.episodes[args.seed % len(suite.episodes)]
+    if args.instruction:
+        from dataclasses import replace
+
+        ep = replace(ep, prompt=args.instruction)
+    try:
+        agent = CheckpointAgent(args.policy, args.engine, args.reasoner)
+    except (ValueError, EngineError, FileNotFoundError) as e:
+        raise UserError(str(e)) from None
+    gates = ", ".join(f"{g.size} {g.shape} {g.color} gate with {o}" for g, o in zip(ep.gates, ep.options))
+    print(f"scene of {ep.id} (seed {ep.seed}): {gates}")
+    print(f"instruction: {ep.prompt!r}; reasoner {args.reasoner}; policy {args.policy} on {args.engine}")
+    env = DroneEnv(SimConfig())
+    try:
+        result, rec = run_episode(env, agent, ep, "original", record=True)
+    finally:
+        env.close()
+    if agent.reasoner is not None:
+        print(f"acted on: {agent.pilot.instruction!r}")
+    print(f"outcome: {result.outcome} (gate {result.gate_passed}, correct gate for the suite's own task: {ep.correct}) "
+          f"after {result.time_s:.1f} s")
+    path = write_episode_video(rec, args.video)
+    print(f"wrote {path}")
     return 0
 
 
@@ -304,8 +383,29 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--iters", type=int, default=2000, help="timed calls per engine (default 2000)")
     pf.add_argument("--warmup", type=int, default=200, help="untimed calls first (default 200)")
     pf.add_argument("--frames", type=int, default=100, help="distinct frames cycled through (default 100)")
+    pf.add_argument("--reasoner-delay", type=float, default=2.0, metavar="S",
+                    help="also time the fast loop through Pilot, alone and beside a reasoner taking S seconds per call (0: skip; default 2)")
     pf.add_argument("--out", help="write the figures as JSON here (e.g. bench/perf/default.json)")
     pf.set_defaults(func=cmd_perf)
+
+    rs = sub.add_parser("reason", help="rewrite one instruction about one image with a reasoner",
+                        description="Ask a reasoner to rewrite an instruction into the simple form, given a camera image (PNG).")
+    rs.add_argument("instruction")
+    rs.add_argument("--image", required=True, help="the camera frame (PNG/JPEG), e.g. from `cognitivedrone view --size 256`")
+    rs.add_argument("--reasoner", default="offline", help="offline (default), hf:PATH, openai:URL[#model], or module:Class")
+    rs.set_defaults(func=cmd_reason)
+
+    fl = sub.add_parser("fly", help="fly one simulated episode with the Pilot and write its video",
+                        description="Fly one episode (the scene of suite episode SEED mod N) with policy + reasoner + safety "
+                                    "filter; the video shows FPV, top view and the instruction the policy acts on.")
+    fl.add_argument("--instruction", help="what to tell the drone (default: the suite episode's own instruction)")
+    fl.add_argument("--seed", type=int, default=0, help="which scene: episode SEED mod N of the suite (default 0)")
+    fl.add_argument("--suite", default="cognitivedrone-v1")
+    fl.add_argument("--policy", default="checkpoints/default", help="checkpoint directory (default checkpoints/default)")
+    fl.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt"), default="torch")
+    fl.add_argument("--reasoner", default="offline", help="offline (default), none, hf:PATH, openai:URL[#model], module:Class")
+    fl.add_argument("--video", required=True, help="MP4 to write")
+    fl.set_defaults(func=cmd_fly)
 
     s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")
     m = s.add_parser("make", help="generate a suite from a seed")

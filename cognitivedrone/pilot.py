@@ -75,6 +75,7 @@ class Pilot:
         self.rewrite_target = None  # what the last accepted rewrite names (reasoning.simple_form.Target)
         self._frame: tuple[np.ndarray, float] | None = None
         self._last_cmd = VelocityCommand.hover()
+        self.last_slow_s = 0.0
         self._last_frame_t: float | None = None
         self._next_reason_t: float | None = None
         self._pending: tuple[int, Rewrite] | None = None  # sim mode: applied at the next frame
@@ -130,7 +131,9 @@ class Pilot:
         self.stats.frames += 1
         self._frame, self._last_frame_t = (reasoner_image if reasoner_image is not None else image, t), t
         if self.config.mode == "sim":
+            t0 = time.perf_counter()
             self._sim_slow_loop(self._frame[0], t)
+            self.last_slow_s = time.perf_counter() - t0  # so hosts can time the fast path alone
         active = self._active
         if active is None:
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet

@@ -123,6 +123,11 @@ class CheckpointAgent:
             hires = lambda: camera(size)  # noqa: E731 - rendered only when the reasoner runs
         return self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=hires)
 
+    @property
+    def slow_path_s(self) -> float:
+        """Seconds the last act() spent in the reasoner (sim mode runs it in step): not policy latency."""
+        return self.pilot.last_slow_s if self.pilot is not None else 0.0
+
     def rewrite_outcome(self) -> tuple[str, bool | None]:
         """(the rewrite acted on at the end, whether it names the correct gate); ("", None) without a reasoner."""
         if self.reasoner is None:

@@ -72,7 +72,10 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
             rec.yaws.append(float(obs["state"][5]))
         t0 = time.perf_counter()
         cmd = agent.act(obs)
-        latencies.append(time.perf_counter() - t0)
+        latencies.append(time.perf_counter() - t0 - getattr(agent, "slow_path_s", 0.0))
+        if rec is not None:
+            acting_on = getattr(getattr(agent, "pilot", None), "instruction", prompt) or prompt
+            rec.captions.append(prompt if acting_on == prompt else f"{prompt}  ->  {acting_on}")
         obs, _, terminated, truncated, info = env.step(cmd)
         pos = np.asarray(info["position"])
         path += float(np.linalg.norm(pos - prev))
@@ -92,6 +95,8 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
     )
     if hasattr(agent, "rewrite_outcome"):
         result.rewrite, result.rewrite_correct = agent.rewrite_outcome()
+        calls = agent.pilot.stats.reasoner_latency_s if agent.reasoner is not None else []
+        result.reasoner_latency_ms_mean = round(float(np.mean(calls)) * 1e3, 3) if calls else None
     if rec is not None:
         rec.outcome = outcome
         rec.fpv.append(env.render_fpv())

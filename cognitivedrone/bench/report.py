@@ -179,6 +179,8 @@ def summarize(
         "time_to_goal_s": _mean_or_none(r.time_s for r in results if r.success),
         "path_length_m": _mean_or_none(r.path_length_m for r in results),
         "policy_latency_ms": {"mean": lat_mean, "p99": lat_p99},
+        "reasoner_latency_ms": {"mean": _mean_or_none(r.reasoner_latency_ms_mean for r in results
+                                                      if r.reasoner_latency_ms_mean is not None)},
         "episodes": [r.to_json() for r in results],
     }
     return _clean(summary)
@@ -261,7 +263,8 @@ def print_summary(summary: dict, console=None) -> None:
         f" · policy latency {_num(lat['mean'], '.1f', ' ms')} (p99 {_num(lat['p99'], '.1f', ' ms')})"
     )
     if summary["rewrite_accuracy"] is not None:
-        console.print(f"rewrite accuracy: {_pct(summary['rewrite_accuracy'])}")
+        rl = summary.get("reasoner_latency_ms", {}).get("mean")
+        console.print(f"rewrite accuracy: {_pct(summary['rewrite_accuracy'])}" + (f" · reasoner latency {rl:.1f} ms per call" if rl else ""))
     console.print(f"prompt: {summary['prompt']} · wall time {_duration(summary['wall_s'])}")
 
 

@@ -26,6 +26,7 @@ class EpisodeResult:
     prompt: str = ""  # the instruction the policy was given
     rewrite_correct: bool | None = None  # set when a reasoner ran
     rewrite: str = ""  # the reasoner's rewrite the policy acted on at the end (when one ran)
+    reasoner_latency_ms_mean: float | None = None  # mean wall time of one reasoner call
     detail: str = ""  # e.g. which body was hit
 
     @property

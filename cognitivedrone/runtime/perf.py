@@ -86,3 +86,27 @@ def machine_info() -> dict:
         except ImportError:
             pass
     return info
+
+
+def measure_pilot(engine: PolicyEngine, frames: np.ndarray, instruction: str, iters: int, warmup: int,
+                  reasoner_delay_s: float | None) -> LatencyStats:
+    """The fast loop through Pilot (frame checks, policy, safety filter) on the wall clock, with
+    no reasoner or with one that takes `reasoner_delay_s` per call in Pilot's background loop."""
+    from cognitivedrone.pilot import Pilot, PilotConfig
+    from cognitivedrone.reasoning.base import Reasoner, Rewrite
+
+    class SlowReasoner(Reasoner):
+        name = "slow"
+
+        def rewrite(self, instruction, image):
+            time.sleep(reasoner_delay_s)
+            return Rewrite("Fly through the big round red gate with the digit 7", "perf stand-in", reasoner_delay_s)
+
+    reasoner = SlowReasoner() if reasoner_delay_s else None
+    pilot = Pilot(engine, reasoner, config=PilotConfig(mode="threaded", reasoner_hz=2.0, reasoner_timeout_s=10.0))
+    try:
+        pilot.set_instruction(instruction)
+        k = len(frames)
+        return time_calls(lambda i: pilot.on_frame(frames[i % k], time.monotonic()), iters, warmup, engine.threads)
+    finally:
+        pilot.close()

@@ -8,7 +8,7 @@ from cognitivedrone.bench.results import EpisodeResult
 SCHEMA_KEYS = [
     "suite", "policy", "reasoner", "engine", "prompt", "n", "success_rate", "by_category",
     "by_family", "failures", "rewrite_accuracy", "wall_s", "ci95", "time_to_goal_s",
-    "path_length_m", "policy_latency_ms", "episodes",
+    "path_length_m", "policy_latency_ms", "reasoner_latency_ms", "episodes",
 ]
 
 

@@ -1,0 +1,37 @@
+"""The benchmark's policy runs inside Pilot with the reasoner in front: rewrites reach the policy,
+and the episode reports whether the rewrite named the right gate."""
+
+from pathlib import Path
+
+import pytest
+
+from cognitivedrone.bench.agents import make_agent
+from cognitivedrone.bench.episode import run_episode
+from cognitivedrone.bench.suite import load_suite
+from cognitivedrone.reasoning import make_reasoner
+from cognitivedrone.sim.env import DroneEnv, SimConfig
+
+DEFAULT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
+
+
+def test_plugin_reasoner_steers_the_policy_and_is_judged():
+    agent = make_agent(str(DEFAULT), "torch", "tests.reasoning.plugins:RedGate")
+    episodes = load_suite("smoke").episodes[:4]
+    env = DroneEnv(SimConfig())
+    try:
+        for ep in episodes:
+            result, rec = run_episode(env, agent, ep, "original", record=True)
+            red = [g.color for g in ep.gates].index("red") + 1
+            assert result.rewrite == "Fly through the red gate"
+            assert result.rewrite_correct == (red == ep.correct)
+            assert result.gate_passed == red  # the policy flew where the rewrite said
+            assert any("->  Fly through the red gate" in c for c in rec.captions)
+    finally:
+        env.close()
+
+
+def test_plugin_must_be_a_reasoner():
+    with pytest.raises(ValueError, match="not a cognitivedrone.reasoning.Reasoner subclass"):
+        make_reasoner("tests.reasoning.plugins:NotAReasoner")
+    with pytest.raises(ValueError, match="needs a checkpoint policy"):
+        make_agent("expert", "torch", "offline")
