@@ -214,6 +214,26 @@ def cmd_fly(args) -> int:
     return 0
 
 
+def cmd_perception_scenes(args) -> int:
+    from cognitivedrone.reasoning.offline.scenes import render_scenes
+
+    t0 = __import__("time").time()
+    files = render_scenes(args.out, args.frames, seed=args.seed, workers=args.workers)
+    dt = __import__("time").time() - t0
+    print(f"{args.out}: {len(files)} shard(s) for {args.frames} frames ({dt:.0f} s this run)")
+    return 0
+
+
+def cmd_perception_train(args) -> int:
+    from cognitivedrone.reasoning.offline.train_perception import train_perception
+
+    try:
+        train_perception(args.scenes, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr, threads=args.threads)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
 # -- suite ---------------------------------------------------------------------------------------
 
 def cmd_suite_make(args) -> int:
@@ -406,6 +426,23 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--reasoner", default="offline", help="offline (default), none, hf:PATH, openai:URL[#model], module:Class")
     fl.add_argument("--video", required=True, help="MP4 to write")
     fl.set_defaults(func=cmd_fly)
+
+    pc = sub.add_parser("perception", help="the offline reasoner's perception model: render scenes, train").add_subparsers(
+        dest="perception_verb", required=True, metavar="ACTION")
+    ps = pc.add_parser("scenes", help="render labelled scenes (random pictures, looks, poses; resumable by shard)")
+    ps.add_argument("--frames", type=int, default=24000)
+    ps.add_argument("--seed", type=int, default=1)
+    ps.add_argument("--out", required=True)
+    ps.add_argument("--workers", type=int, default=2)
+    ps.set_defaults(func=cmd_perception_scenes)
+    pt = pc.add_parser("train", help="train the perception model (resumes from its last save); the last shard is held out")
+    pt.add_argument("--scenes", required=True)
+    pt.add_argument("--out", required=True)
+    pt.add_argument("--steps", type=int, default=3000)
+    pt.add_argument("--batch-size", type=int, default=48)
+    pt.add_argument("--lr", type=float, default=2e-3)
+    pt.add_argument("--threads", type=int, default=2)
+    pt.set_defaults(func=cmd_perception_train)
 
     s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")
     m = s.add_parser("make", help="generate a suite from a seed")
