@@ -14,3 +14,18 @@ class RedGate(Reasoner):
 
 class NotAReasoner:
     pass
+
+
+class SuiteOracle(Reasoner):
+    """Answers with the smoke suite's own simple form of the instruction (tests the plumbing with
+    a rewrite the policy is known to fly)."""
+
+    name = "oracle"
+
+    def __init__(self):
+        from cognitivedrone.bench.suite import load_suite
+
+        self.simple = {e.prompt: e.prompt_simpler for e in load_suite("smoke").episodes}
+
+    def rewrite(self, instruction, image):
+        return Rewrite(self.simple.get(instruction, ""), "the suite's simple form")

@@ -15,17 +15,20 @@ DEFAULT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
 
 
 def test_plugin_reasoner_steers_the_policy_and_is_judged():
-    agent = make_agent(str(DEFAULT), "torch", "tests.reasoning.plugins:RedGate")
     episodes = load_suite("smoke").episodes[:4]
     env = DroneEnv(SimConfig())
     try:
+        red_agent = make_agent(str(DEFAULT), "torch", "tests.reasoning.plugins:RedGate")
+        oracle = make_agent(str(DEFAULT), "torch", "tests.reasoning.plugins:SuiteOracle")
         for ep in episodes:
-            result, rec = run_episode(env, agent, ep, "original", record=True)
             red = [g.color for g in ep.gates].index("red") + 1
+            result, rec = run_episode(env, red_agent, ep, "original", record=True)
             assert result.rewrite == "Fly through the red gate"
-            assert result.rewrite_correct == (red == ep.correct)
-            assert result.gate_passed == red  # the policy flew where the rewrite said
+            assert result.rewrite_correct == (red == ep.correct)  # judged against the episode's gate
             assert any("->  Fly through the red gate" in c for c in rec.captions)
+            result, _ = run_episode(env, oracle, ep, "original")
+            assert result.rewrite == ep.prompt_simpler and result.rewrite_correct
+            assert result.outcome == "success"  # the policy flies the rewrite, not the original words
     finally:
         env.close()
 

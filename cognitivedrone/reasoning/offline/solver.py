@@ -16,6 +16,7 @@ import numpy as np
 
 from cognitivedrone.bench.vocabulary import ENTRIES
 
+UNSURE_BONUS = 0.5
 NEGATION = re.compile(r"\b(not|no|without|avoid|cannot|can't|can not|isn't|doesn't|don't|never|except|other than)\b|n't\b")
 MOTION = re.compile(r"\b(fly|go|pass|navigate|head|move|steer|pilot|race|travel)\s+"
                     r"(through|to|into|towards?|across|via|between|past)\b")
@@ -157,7 +158,10 @@ class Solver:
         p = np.stack(candidates)  # [C, A]
         for fit, why in readings:  # the first reading that singles a candidate out
             if relation is None:
-                scores = p @ fit
+                # A billboard read with little confidence (cut by the image edge, far away) might
+                # show anything: it keeps a chance of fitting, so when every clear one is ruled
+                # out it wins by elimination.
+                scores = p @ fit + UNSURE_BONUS * (1.0 - p.max(axis=1))
             else:
                 mass = p @ fit  # how likely each candidate is of the right kind
                 values = (p * fit) @ self.value / np.maximum(mass, 1e-6)
@@ -167,6 +171,8 @@ class Solver:
             margin = float(scores[best] - scores[second]) if np.isfinite(scores[second]) else float("inf")
             if not np.isfinite(scores[best]) or margin < (0.2 if relation is None else 0.5):
                 continue
-            asset = int(np.argmax(p[best] * (fit if relation is None else 1.0) + 1e-9 * p[best]))
+            # The picture to name: the likeliest one that fits (a named one even if barely seen).
+            asset = int(np.argmax(p[best] * fit + 1e-6 * fit + 1e-9 * p[best]) if relation is None
+                        else np.argmax(p[best] * fit + 1e-9 * p[best]))
             return Choice(int(best), asset, why, margin)
         return None

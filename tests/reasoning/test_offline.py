@@ -1,0 +1,60 @@
+"""The offline reasoner on rendered frames, with the shipped perception model."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cognitivedrone.bench.episode import scene_options
+from cognitivedrone.bench.suite import load_suite
+from cognitivedrone.reasoning import make_reasoner
+from cognitivedrone.reasoning.simple_form import parse_simple_form
+from cognitivedrone.sim.env import DroneEnv, SimConfig
+
+PERCEPTION = Path(__file__).resolve().parents[2] / "checkpoints" / "perception"
+
+
+@pytest.fixture(scope="module")
+def start_frames():
+    """The smoke suite's start frames at the reasoner's 256 px."""
+    eps = load_suite("smoke").episodes
+    env = DroneEnv(SimConfig())
+    frames = []
+    try:
+        for ep in eps:
+            env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt))
+            frames.append(env.render_fpv(256))
+    finally:
+        env.close()
+    return eps, frames
+
+
+def test_rewrites_name_the_correct_gate(start_frames):
+    eps, frames = start_frames
+    r = make_reasoner("offline")
+    right = 0
+    for ep, frame in zip(eps, frames):
+        target = parse_simple_form(r.rewrite(ep.prompt, frame).text)
+        gate = ep.gates[ep.target_index]
+        right += bool(target) and (target.color, target.shape, target.size) == (gate.color, gate.shape, gate.size) \
+            and target.asset == ep.options[ep.target_index]
+    assert right >= 27, f"{right}/{len(eps)} rewrites name the correct gate and picture"
+
+
+def test_answer_is_kept_when_fewer_billboards_are_in_view(start_frames):
+    eps, frames = start_frames
+    ep = next(e for e in eps if e.family == "reasoning/relational")
+    r = make_reasoner("offline")
+    first = r.rewrite(ep.prompt, frames[eps.index(ep)])
+    blank = np.full_like(frames[0], 255)  # nothing in view
+    again = r.rewrite(ep.prompt, blank)
+    assert again.text == first.text and "kept" in again.rationale
+
+
+def test_broken_perception_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json: missing"):
+        make_reasoner(f"offline:{tmp_path}")
+    (tmp_path / "config.json").write_text((PERCEPTION / "config.json").read_text())
+    (tmp_path / "model.safetensors").write_bytes((PERCEPTION / "model.safetensors").read_bytes()[:1000])
+    with pytest.raises(ValueError, match="model.safetensors: does not load"):
+        make_reasoner(f"offline:{tmp_path}")
