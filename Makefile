@@ -8,6 +8,7 @@ SUITE  ?= cognitivedrone-v1
 # The shipped default checkpoint when there is one, else the privileged expert.
 POLICY ?= $(if $(wildcard checkpoints/default/model.safetensors),checkpoints/default,expert)
 PROMPT ?= original
+REASONER ?= none
 
 .PHONY: install bench test smoke clean-cache
 
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 bench: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/bench-$(notdir $(POLICY))-$(PROMPT) --video 3
+	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/bench-$(notdir $(POLICY))-$(PROMPT) --video 3
 
 smoke: $(STAMP)
 	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT)

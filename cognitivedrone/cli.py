@@ -130,7 +130,8 @@ def cmd_perf(args) -> int:
     if engines and args.reasoner_delay > 0:
         from cognitivedrone.runtime.perf import measure_pilot
 
-        n, eng = next(iter(engines.items()))
+        n = "onnxruntime" if "onnxruntime" in engines else next(iter(engines))
+        eng = engines[n]
         calm = measure_pilot(eng, frames, instruction, args.iters, args.warmup, None)
         busy = measure_pilot(eng, frames, instruction, args.iters, args.warmup, args.reasoner_delay)
         result["fast_loop"]["pilot"] = {**asdict(calm), "engine": n, "path": "Pilot.on_frame: checks + policy + safety filter"}

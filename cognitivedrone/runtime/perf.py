@@ -103,7 +103,9 @@ def measure_pilot(engine: PolicyEngine, frames: np.ndarray, instruction: str, it
             return Rewrite("Fly through the big round red gate with the digit 7", "perf stand-in", reasoner_delay_s)
 
     reasoner = SlowReasoner() if reasoner_delay_s else None
-    pilot = Pilot(engine, reasoner, config=PilotConfig(mode="threaded", reasoner_hz=2.0, reasoner_timeout_s=10.0))
+    # first_answer_wait_s=0: time the policy flying beside the busy reasoner, not the hover before its first answer.
+    pilot = Pilot(engine, reasoner, config=PilotConfig(mode="threaded", reasoner_hz=2.0, reasoner_timeout_s=10.0,
+                                                       first_answer_wait_s=0.0))
     try:
         pilot.set_instruction(instruction)
         k = len(frames)

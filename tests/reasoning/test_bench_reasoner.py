@@ -38,3 +38,20 @@ def test_plugin_must_be_a_reasoner():
         make_reasoner("tests.reasoning.plugins:NotAReasoner")
     with pytest.raises(ValueError, match="needs a checkpoint policy"):
         make_agent("expert", "torch", "offline")
+
+
+def test_reason_and_fly_commands(tmp_path, capsys):
+    from cognitivedrone.cli import main
+
+    frame = tmp_path / "frame.png"
+    assert main(["view", "--suite", "smoke", "--episode", "smoke-0000", "--size", "256", "--out", str(frame)]) == 0
+    ep = load_suite("smoke").episodes[0]
+    assert main(["reason", "--image", str(frame), ep.prompt]) == 0
+    out = capsys.readouterr().out
+    assert "rewrite:" in out and "the policy would get: 'Fly through the" in out
+    video = tmp_path / "fly.mp4"
+    assert main(["fly", "--suite", "smoke", "--seed", "0", "--video", str(video)]) == 0
+    out = capsys.readouterr().out
+    assert "acted on: 'Fly through the" in out and "outcome:" in out
+    assert video.stat().st_size > 10_000
+    assert main(["reason", "--image", str(tmp_path / "missing.png"), "x"]) == 2
