@@ -2,8 +2,9 @@
 # Reproduce checkpoints/perception (the offline reasoner's eyes): render labelled scenes, train,
 # copy. Both stages resume: run it again after an interruption.
 #   scripts/train_perception.sh                          # 24,000 scenes, 6,000 steps (~4 + ~36 min on 2 cores)
-# The shipped model was trained in two runs: 3,000 steps, then resumed to 6,000 (the resumed run
-# restarts the cosine schedule over the new total), so one 6,000-step run is close, not identical.
+# The shipped model was trained in two runs: 3,000 steps, then resumed to 6,000 (a resume starts a
+# fresh optimizer and follows the cosine of the new total, so the learning rate went back up to half
+# its peak), so one 6,000-step run is close, not identical.
 #   FRAMES=2000 STEPS=200 WORK=runs/p-tiny scripts/train_perception.sh   # a rehearsal
 set -euo pipefail
 cd "$(dirname "$0")/.."
