@@ -365,6 +365,8 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
 # -- parser --------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    from cognitivedrone.runtime import ENGINE_NAMES  # numpy only: cheap at start-up
+
     ap = argparse.ArgumentParser(prog="cognitivedrone", description="CognitiveDrone: a vision-language-action stack for drones and its benchmark.")
     sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -375,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--prompt", choices=("original", "simple"), default="original", help="give the policy the original instruction or the simple ground-truth one")
     b.add_argument("--reasoner", default="none",
                    help="rewrite instructions first: none (default), offline, hf:PATH, openai:URL[#model], or module:Class")
-    b.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt"), default="torch",
+    b.add_argument("--engine", choices=ENGINE_NAMES, default="torch",
                    help="inference engine for a checkpoint policy (default: torch); onnxruntime/tensorrt export to ONNX first if needed")
     b.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     b.add_argument("--out", help="directory for results.json, report.md, success_by_category.png and videos/")
@@ -398,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     pf = sub.add_parser("perf", help="policy latency per engine (p50/p90/p99, Hz) and of the fast loop",
                         description="Time the policy at batch 1 on real FPV frames: the engine call alone and the fast loop (frame in -> command out).")
     pf.add_argument("checkpoint", help="checkpoint directory")
-    pf.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt", "all"), default="all",
+    pf.add_argument("--engine", choices=(*ENGINE_NAMES, "all"), default="all",
                     help="engine to time; all = every engine that can run here (default)")
     pf.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
     pf.add_argument("--iters", type=int, default=2000, help="timed calls per engine (default 2000)")
@@ -423,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--seed", type=int, default=0, help="which scene: episode SEED mod N of the suite (default 0)")
     fl.add_argument("--suite", default="cognitivedrone-v1")
     fl.add_argument("--policy", default="checkpoints/default", help="checkpoint directory (default checkpoints/default)")
-    fl.add_argument("--engine", choices=("torch", "onnxruntime", "tensorrt"), default="torch")
+    fl.add_argument("--engine", choices=ENGINE_NAMES, default="torch")
     fl.add_argument("--reasoner", default="offline", help="offline (default), none, hf:PATH, openai:URL[#model], module:Class")
     fl.add_argument("--video", required=True, help="MP4 to write")
     fl.set_defaults(func=cmd_fly)

@@ -189,19 +189,30 @@ class Pilot:
             frame, gen, user = self._frame, self._generation, self._user
             if frame is not None and user and (self._call is None or self._call.done()):
                 self._call = self._pool.submit(self._ask, user, frame[0])
-                try:
-                    rw = self._call.result(timeout=self.config.reasoner_timeout_s)
-                except FutureTimeout:
-                    self.stats.reasoner_timeouts += 1
-                    self._warn(f"reasoner gave no answer within {self.config.reasoner_timeout_s:g} s; "
-                               f"keeping {self.instruction!r}")
-                    rw = None
+                rw = self._await(self._call)
+                if self._closed.is_set():
+                    return  # closed meanwhile: touch nothing (the engine may be going away)
                 if rw is not None:
                     self._apply(gen, rw)
                 if rw is None or rw.text.strip():  # failed, or answered; an abstention keeps waiting
                     self._mark_answered(gen)
             self._wake.wait(max(0.0, period - (time.monotonic() - started)))
             self._wake.clear()
+
+    def _await(self, call: Future) -> Rewrite | None:
+        """The call's answer, None on timeout; returns early once the Pilot is closed, so close()
+        can join this thread instead of leaving it to wake up during interpreter shutdown."""
+        deadline = time.monotonic() + self.config.reasoner_timeout_s
+        while not self._closed.is_set():
+            try:
+                return call.result(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+            except FutureTimeout:
+                if time.monotonic() >= deadline:
+                    self.stats.reasoner_timeouts += 1
+                    self._warn(f"reasoner gave no answer within {self.config.reasoner_timeout_s:g} s; "
+                               f"keeping {self.instruction!r}")
+                    return None
+        return None
 
     def _ask(self, user: str, image) -> Rewrite | None:
         self.stats.reasoner_calls += 1

@@ -111,17 +111,15 @@ class CheckpointAgent:
         safety = SafetyFilter(SafetyConfig.for_airframe(ctx.airframe))
         self.pilot = Pilot(self.engine, self.reasoner, safety, PilotConfig(mode="sim"))
         self.pilot.set_instruction(ctx.instruction)
-        size = getattr(getattr(self.reasoner, "model", None), "config", None)
-        self.reasoner_size = getattr(size, "image_size", None)
+        # The reasoner's own camera, rendered only when the reasoner runs (made once per episode).
+        size = getattr(self.reasoner, "image_size", None)
+        camera = ctx.camera
+        self.reasoner_frame = (lambda: camera(size)) if size and camera is not None else None
 
     def act(self, obs: dict) -> VelocityCommand:
         t = self.k / self.ctx.control_hz
         self.k += 1
-        hires = None
-        if self.reasoner_size and self.ctx.camera is not None:
-            camera, size = self.ctx.camera, self.reasoner_size
-            hires = lambda: camera(size)  # noqa: E731 - rendered only when the reasoner runs
-        return self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=hires)
+        return self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=self.reasoner_frame)
 
     @property
     def slow_path_s(self) -> float:

@@ -18,11 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cognitivedrone.bench.assets import UnknownAssetError, get_asset
+from cognitivedrone.bench.vocabulary import GATE_COLORS, GATE_SHAPES, GATE_SIZES  # noqa: F401 - re-exported
 
 CATEGORIES = ("human", "symbol", "reasoning")
-GATE_SIZES = ("big", "small")
-GATE_SHAPES = ("round", "square", "triangle")
-GATE_COLORS = ("red", "green", "blue")
 N_GATES = 3
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # ids name video files
 MAX_SEED = 2**63 - 1

@@ -339,3 +339,12 @@ ENTRIES: list[Entry] = [
     *OBJECTS,
     *VEHICLES,
 ]
+
+
+# What a gate can look like (the suite file's "gates"): here, with the pictures, because both are
+# plain data that hosts without the renderer (Pilot on a drone) need too.
+GATE_SIZES = ("big", "small")
+GATE_SHAPES = ("round", "square", "triangle")
+GATE_COLORS = ("red", "green", "blue")
+
+ENTRY_BY_ID: dict[str, Entry] = {f"{e.kind}:{e.name}": e for e in ENTRIES}

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from cognitivedrone.policy.filmcnn.modeling import FilmCnnPolicy
-from cognitivedrone.policy.filmcnn.processing import ActionNormalizer
+from cognitivedrone.policy.filmcnn.processing import ActionNormalizer, images_to_tensor
 
 # sentence-transformers' max_seq_length for all-MiniLM-L6-v2: longer instructions are truncated.
 MAX_INSTRUCTION_TOKENS = 256
@@ -31,8 +31,7 @@ class PolicyGraph(nn.Module):
         self.register_buffer("action_offset", torch.tensor(normalizer.mid, dtype=torch.float32))
 
     def forward(self, image: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
-        x = image.permute(0, 3, 1, 2).to(torch.float32) / 255.0
-        return self.model.predict(x, embedding) * self.action_scale + self.action_offset
+        return self.model.predict(images_to_tensor(image), embedding) * self.action_scale + self.action_offset
 
 
 class InstructionGraph(nn.Module):

@@ -23,6 +23,8 @@ class Reasoner(ABC):
     """`rewrite(instruction, image)` may be slow (a VLM: ~0.5 s); Pilot calls it off the fast loop."""
 
     name: str = "?"
+    # The camera resolution the backend reads best (square, px); None: the policy's frame will do.
+    image_size: int | None = None
 
     @abstractmethod
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite: ...

@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-GATE_SIZES = ("big", "small")
-GATE_SHAPES = ("round", "square", "triangle")
-GATE_COLORS = ("red", "green", "blue")
+from cognitivedrone.bench.vocabulary import ENTRIES, ENTRY_BY_ID, GATE_COLORS
+
 _SHAPE_WORDS = {"round": "round", "circular": "round", "circle": "round", "square": "square",
                 "triangle": "triangle", "triangular": "triangle"}
 _SIZE_WORDS = {"big": "big", "large": "big", "small": "small", "little": "small"}
@@ -45,8 +44,6 @@ class Target:
 @lru_cache(maxsize=1)
 def _labels() -> list[tuple[str, str]]:
     """(lower-case phrase, asset id), longest first: "the digit 7", "digit 7", "zebra"..."""
-    from cognitivedrone.bench.vocabulary import ENTRIES
-
     out = []
     for e in ENTRIES:
         aid = f"{e.kind}:{e.name}"
@@ -61,12 +58,7 @@ def _labels() -> list[tuple[str, str]]:
 
 
 def asset_label(asset_id: str) -> str:
-    from cognitivedrone.bench.vocabulary import ENTRIES
-
-    for e in ENTRIES:
-        if f"{e.kind}:{e.name}" == asset_id:
-            return e.label
-    raise KeyError(asset_id)
+    return ENTRY_BY_ID[asset_id].label
 
 
 _GATE = re.compile(r"\b((?:(?:big|large|small|little|round|circular|circle|square|triangle|triangular|red|green|blue)"

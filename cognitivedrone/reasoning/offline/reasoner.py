@@ -26,6 +26,7 @@ class OfflineReasoner(Reasoner):
         self._torch = torch
         self.model = load_perception(perception or DEFAULT_PERCEPTION)
         self.assets = self.model.config.assets
+        self.image_size = self.model.config.image_size
         self.solver = Solver(self.assets)
         self.threshold = threshold
         # Per instruction, the answer made from the view with the most billboards: once the drone

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cognitivedrone.bench.vocabulary import ENTRIES
+from cognitivedrone.bench.vocabulary import ENTRY_BY_ID
 
 UNSURE_BONUS = 0.5
 NEGATION = re.compile(r"\b(not|no|without|avoid|cannot|can't|can not|isn't|doesn't|don't|never|except|other than)\b|n't\b")
@@ -83,8 +83,7 @@ def _arithmetic(text: str) -> tuple[int, str] | None:
 
 class Solver:
     def __init__(self, asset_ids: tuple[str, ...]):
-        by_id = {f"{e.kind}:{e.name}": e for e in ENTRIES}
-        self.entries = [by_id[a] for a in asset_ids]
+        self.entries = [ENTRY_BY_ID[a] for a in asset_ids]
         self.kind = np.array([e.kind for e in self.entries])
         self.value = np.array([(e.value if e.value is not None else -1) for e in self.entries], float)
         self.tags = [set(e.tags) for e in self.entries]
