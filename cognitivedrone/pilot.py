@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from cognitivedrone.policy.inputs import check_image
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
+from cognitivedrone.reasoning.loop import ReasonerLoop, ReasonerStats
 from cognitivedrone.reasoning.simple_form import parse_simple_form
 from cognitivedrone.safety import SafetyFilter
 from cognitivedrone.types import VelocityCommand
@@ -41,6 +40,9 @@ class PilotConfig:
     # for at most this long: starting off on the words the reasoner is about to rewrite sends the
     # drone towards a gate it may then have to turn away from (measured: 16 of 300 episodes lost).
     first_answer_wait_s: float = 2.0
+    # Rewrites come from elsewhere (offer_rewrite: the ROS reasoner_node), not from an in-process
+    # reasoner: wait for the first one all the same.
+    external_rewrites: bool = False
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -50,18 +52,10 @@ class PilotConfig:
 
 
 @dataclass
-class PilotStats:
+class PilotStats(ReasonerStats):
     frames: int = 0
     dropped_frames: int = 0  # malformed images: not acted on
     policy_errors: int = 0
-    reasoner_calls: int = 0
-    rewrites_accepted: int = 0
-    rewrites_rejected: int = 0  # answers that name no gate or object
-    reasoner_abstained: int = 0  # empty answers: nothing to say about that frame
-    reasoner_errors: int = 0  # exceptions
-    reasoner_timeouts: int = 0
-    reasoner_latency_s: list[float] = field(default_factory=list)
-    last_warning: str = ""
 
 
 class Pilot:
@@ -77,7 +71,6 @@ class Pilot:
         self._active: tuple[str, np.ndarray] | None = None  # (instruction, embedding): swapped whole
         self._generation = 0  # bumped by set_instruction: answers about an older one are dropped
         self.rewrite_target = None  # what the last accepted rewrite names (reasoning.simple_form.Target)
-        self._frame: tuple[np.ndarray, float] | None = None
         self._last_cmd = VelocityCommand.hover()
         self.last_slow_s = 0.0
         self._answered = True
@@ -85,15 +78,12 @@ class Pilot:
         self._last_frame_t: float | None = None
         self._next_reason_t: float | None = None
         self._pending: tuple[int, Rewrite] | None = None  # sim mode: applied at the next frame
-        self._closed = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._call: Future | None = None
-        if reasoner is not None and config.mode == "threaded":
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reasoner-call")
-            self._thread = threading.Thread(target=self._slow_loop, name="reasoner-loop", daemon=True)
-            self._thread.start()
+        self._loop: ReasonerLoop | None = None
+        if reasoner is not None:
+            self._loop = ReasonerLoop(reasoner, config.reasoner_hz, config.reasoner_timeout_s, self._on_answer,
+                                      self.stats, self._warn)
+            if config.mode == "threaded":
+                self._loop.start()
 
     # -- instructions -------------------------------------------------------------------------------
     def set_instruction(self, text: str) -> None:
@@ -101,6 +91,8 @@ class Pilot:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("an instruction is a non-empty string")
         emb = self.engine.embed(text)
+        if self.reasoner is not None:
+            self.reasoner.reset()
         with self._lock:
             self._user = text
             self._active = (text, emb)
@@ -108,9 +100,24 @@ class Pilot:
             self._pending = None
             self._next_reason_t = None
             self.rewrite_target = None
-            self._answered = self.reasoner is None  # no reasoner: nothing to wait for
+            # Nothing to wait for without a reasoner here or elsewhere.
+            self._answered = self.reasoner is None and not self.config.external_rewrites
             self._wait_since: float | None = None
-        self._wake.set()
+            generation = self._generation
+        if self._loop is not None:
+            self._loop.set_task(generation, text)
+
+    def offer_rewrite(self, text: str) -> bool:
+        """A rewrite of the current instruction from outside (the ROS reasoner_node), checked as
+        the in-process reasoner's answers are. True if the policy now acts on it."""
+        with self._lock:
+            generation = self._generation
+        if not self._user:
+            return False
+        accepted = self._apply(generation, Rewrite(text if isinstance(text, str) else ""))
+        if accepted:
+            self._mark_answered(generation)
+        return accepted
 
     @property
     def instruction(self) -> str:
@@ -137,11 +144,15 @@ class Pilot:
             self._warn(f"dropped a frame: {exc}")
             return self.safety.filter(VelocityCommand(float("nan")), t, self._last_frame_t, altitude_m)
         self.stats.frames += 1
-        self._frame, self._last_frame_t = (reasoner_image if reasoner_image is not None else image, t), t
-        if self.config.mode == "sim":
-            t0 = time.perf_counter()
-            self._sim_slow_loop(self._frame[0], t)
-            self.last_slow_s = time.perf_counter() - t0  # so hosts can time the fast path alone
+        self._last_frame_t = t
+        if self._loop is not None:
+            frame = reasoner_image if reasoner_image is not None else image
+            if self.config.mode == "sim":
+                t0 = time.perf_counter()
+                self._sim_slow_loop(frame, t)
+                self.last_slow_s = time.perf_counter() - t0  # so hosts can time the fast path alone
+            else:
+                self._loop.offer_frame(frame)
         active = self._active
         if active is None:
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
@@ -164,8 +175,8 @@ class Pilot:
         return self.safety.filter(self._last_cmd, t, self._last_frame_t, altitude_m)
 
     # -- the slow loop -------------------------------------------------------------------------------
-    def _sim_slow_loop(self, image: np.ndarray, t: float) -> None:
-        if self.reasoner is None or not self._user:
+    def _sim_slow_loop(self, image, t: float) -> None:
+        if not self._user:
             return
         if self._pending is not None:
             gen, rw = self._pending
@@ -176,82 +187,43 @@ class Pilot:
         if self._next_reason_t is None or t >= self._next_reason_t - 1e-9:
             self._next_reason_t = t + 1.0 / self.config.reasoner_hz
             gen, user = self._generation, self._user
-            rw = self._ask(user, image)
+            rw = self._loop.ask(user, image)
             if rw is not None:
                 self._pending = (gen, rw)  # used from the next frame on: the answer takes time
             else:
                 self._mark_answered(gen)  # failed: fly on the user's words
 
-    def _slow_loop(self) -> None:
-        period = 1.0 / self.config.reasoner_hz
-        while not self._closed.is_set():
-            started = time.monotonic()
-            frame, gen, user = self._frame, self._generation, self._user
-            if frame is not None and user and (self._call is None or self._call.done()):
-                self._call = self._pool.submit(self._ask, user, frame[0])
-                rw = self._await(self._call)
-                if self._closed.is_set():
-                    return  # closed meanwhile: touch nothing (the engine may be going away)
-                if rw is not None:
-                    self._apply(gen, rw)
-                if rw is None or rw.text.strip():  # failed, or answered; an abstention keeps waiting
-                    self._mark_answered(gen)
-            self._wake.wait(max(0.0, period - (time.monotonic() - started)))
-            self._wake.clear()
+    def _on_answer(self, generation: int, rw: Rewrite | None) -> None:
+        """Threaded mode: an answer (None: the call failed) about instruction `generation`."""
+        if rw is not None:
+            self._apply(generation, rw)
+        if rw is None or rw.text.strip():  # failed, or answered; an abstention keeps waiting
+            self._mark_answered(generation)
 
-    def _await(self, call: Future) -> Rewrite | None:
-        """The call's answer, None on timeout; returns early once the Pilot is closed, so close()
-        can join this thread instead of leaving it to wake up during interpreter shutdown."""
-        deadline = time.monotonic() + self.config.reasoner_timeout_s
-        while not self._closed.is_set():
-            try:
-                return call.result(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
-            except FutureTimeout:
-                if time.monotonic() >= deadline:
-                    self.stats.reasoner_timeouts += 1
-                    self._warn(f"reasoner gave no answer within {self.config.reasoner_timeout_s:g} s; "
-                               f"keeping {self.instruction!r}")
-                    return None
-        return None
-
-    def _ask(self, user: str, image) -> Rewrite | None:
-        self.stats.reasoner_calls += 1
-        t0 = time.perf_counter()
-        try:
-            rw = self.reasoner.rewrite(user, image() if callable(image) else image)
-        except Exception as exc:
-            self.stats.reasoner_errors += 1
-            self._warn(f"reasoner failed ({exc!r}); keeping {self.instruction!r}")
-            return None
-        self.stats.reasoner_latency_s.append(time.perf_counter() - t0)
-        if not isinstance(rw, Rewrite) or not isinstance(rw.text, str):
-            self.stats.rewrites_rejected += 1
-            self._warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")
-            return None
-        return rw
-
-    def _apply(self, generation: int, rw: Rewrite) -> None:
+    def _apply(self, generation: int, rw: Rewrite) -> bool:
         if not rw.text.strip():  # the reasoner abstained (nothing to say about this frame)
             self.stats.reasoner_abstained += 1
-            return
+            return False
         target = parse_simple_form(rw.text)
         if target is None:
             self.stats.rewrites_rejected += 1
             self._warn(f"rewrite {rw.text[:120]!r} names no gate or object; keeping {self.instruction!r}")
-            return
+            return False
         sentence = target.sentence()
-        try:
-            emb = self.engine.embed(sentence)
+        active = self._active
+        try:  # the same answer again (the usual case at 2 Hz) needs no new embedding
+            emb = active[1] if active is not None and active[0] == sentence else self.engine.embed(sentence)
         except Exception as exc:
             self.stats.reasoner_errors += 1
             self._warn(f"could not embed the rewrite {sentence!r}: {exc!r}")
-            return
+            return False
         with self._lock:
             if generation != self._generation:
-                return  # the user gave a new instruction meanwhile
+                return False  # the user gave a new instruction meanwhile
             self._active = (sentence, emb)
             self.rewrite_target = target
         self.stats.rewrites_accepted += 1
+        return True
 
     def _mark_answered(self, generation: int) -> None:
         if generation == self._generation:
@@ -263,12 +235,8 @@ class Pilot:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._loop is not None:
+            self._loop.close()
         if self.reasoner is not None:
             self.reasoner.close()
 

@@ -21,6 +21,26 @@ def check_image(image, size: int) -> np.ndarray:
     return image
 
 
+def fit_image(image: np.ndarray, size: int) -> np.ndarray:
+    """A camera frame of any size -> uint8 [size, size, 3]: the centre square, shrunk by averaging
+    whole blocks of pixels (a 256 px frame to 128 averages 2x2; 640x480 crops to 480x480 and
+    averages 3x3 blocks of 360x360, its centre) or, below the size, repeated. numpy only."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    square = image[y0:y0 + side, x0:x0 + side]
+    if side == size:
+        return np.ascontiguousarray(square)
+    if side > size:
+        k = side // size  # block size; the rest trimmed evenly so blocks tile the centre
+        trim = (side - k * size) // 2
+        block = square[trim:trim + k * size, trim:trim + k * size].astype(np.float32)
+        pooled = block.reshape(size, k, size, k, 3).mean(axis=(1, 3))
+        return np.clip(np.rint(pooled), 0, 255).astype(np.uint8)
+    idx = (np.arange(size) * side) // size
+    return np.ascontiguousarray(square[idx][:, idx])
+
+
 def check_embedding(embedding, dim: int) -> np.ndarray:
     """A float32 C-contiguous [dim] instruction embedding (from the engine's embed())."""
     emb = np.asarray(embedding)

@@ -29,6 +29,11 @@ class Reasoner(ABC):
     @abstractmethod
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite: ...
 
+    def reset(self) -> None:
+        """A new instruction (Pilot.set_instruction): forget what earlier frames suggested. A
+        backend that remembers across calls must not carry an answer into the next task, even
+        when the words are the same."""
+
     def close(self) -> None:
         """Release what the backend holds (HTTP sessions, models)."""
 

@@ -51,6 +51,18 @@ def test_answer_is_kept_when_fewer_billboards_are_in_view(start_frames):
     assert again.text == first.text and "kept" in again.rationale
 
 
+def test_a_new_task_with_the_same_words_starts_afresh(start_frames):
+    """The answer kept from a fuller view belongs to one task: after reset() (the Pilot's, on a new
+    instruction) the same words over an empty view get no answer, not the last scene's."""
+    eps, frames = start_frames
+    r = make_reasoner("offline")
+    first = r.rewrite(eps[0].prompt, frames[0])
+    assert parse_simple_form(first.text)
+    r.reset()
+    again = r.rewrite(eps[0].prompt, np.full_like(frames[0], 255))
+    assert again.text == "" and "no confident answer" in again.rationale
+
+
 def test_broken_perception_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json: missing"):
         make_reasoner(f"offline:{tmp_path}")

@@ -58,6 +58,18 @@ def test_unsure_perception_still_decides_and_nonsense_abstains():
     assert SOLVER.choose("the biggest number", onehot("digit:1")) is None  # one billboard: nothing to compare
 
 
+def test_elimination_only_onto_a_billboard_cut_by_the_image_edge():
+    """"the crab": two billboards seen clearly, neither a crab, and a third read unsure. If that
+    one is cut by the edge it may well be the crab; if it is seen whole it is not (the crab may be
+    out of view): no answer then."""
+    unsure = np.zeros(len(IDS))
+    unsure[[INDEX["animal:seal"], INDEX["animal:mouse"], INDEX["animal:rat"]]] = 0.46, 0.3, 0.24
+    seen = [unsure, *onehot("animal:frog", "animal:cat")]
+    ch = SOLVER.choose("head through the gate with a crab", seen, partly_seen=[True, False, False])
+    assert ch is not None and ch.index == 0 and IDS[ch.asset] == "animal:crab"
+    assert SOLVER.choose("head through the gate with a crab", seen, partly_seen=[False, False, False]) is None
+
+
 @pytest.mark.parametrize("text, expect", [
     ("Fly through the big round red gate with the digit 7", "Fly through the big round red gate with the digit 7"),
     ("fly through red gate with number 4", "Fly through the red gate with the digit 4"),

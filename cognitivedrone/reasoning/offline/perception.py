@@ -121,6 +121,11 @@ class Billboard:
     shape: str
     color: str
 
+    @property
+    def partly_seen(self) -> bool:
+        """Part of the billboard lies outside the image (its half-width in uv is `scale`)."""
+        return abs(self.u) + self.scale > 1.0 or abs(self.v) + self.scale > 1.0
+
     def asset(self, assets: tuple[str, ...]) -> str:
         return assets[int(self.asset_probs.argmax())]
 

@@ -33,6 +33,10 @@ class OfflineReasoner(Reasoner):
         # is close and sees fewer of them, "the largest number" must not become the larger of two.
         self._best: dict[str, tuple[int, float, Rewrite]] = {}
 
+    def reset(self) -> None:
+        # A new dict, not clear(): a call still running on the old task writes into the old one.
+        self._best = {}
+
     def perceive(self, image: np.ndarray):
         from cognitivedrone.reasoning.offline.perception import decode
 
@@ -40,17 +44,18 @@ class OfflineReasoner(Reasoner):
         if image.shape != (size, size, 3):
             image = _resize(image, size)
         with self._torch.inference_mode():
-            return decode(self.model(self._torch.from_numpy(np.ascontiguousarray(image))[None]), self.model.config,
+            return decode(self.model(self._torch.from_numpy(np.array(image, np.uint8))[None]), self.model.config,
                           self.threshold)[0]
 
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite:
         t0 = time.perf_counter()
+        memory = self._best
         boards = self.perceive(image)
-        best = self._best.get(instruction)
+        best = memory.get(instruction)
         if best is not None and len(boards) < best[0]:
             return Rewrite(best[2].text, best[2].rationale + " (kept: fewer billboards in view now)", time.perf_counter() - t0)
         seen = ", ".join(f"{b.color} {b.shape} gate: {self._label(b.asset_probs.argmax())}" for b in boards)
-        choice = self.solver.choose(instruction, [b.asset_probs for b in boards])
+        choice = self.solver.choose(instruction, [b.asset_probs for b in boards], [b.partly_seen for b in boards])
         if choice is None:
             why = f"no confident answer ({len(boards)} billboard(s) in view: {seen or 'none'})"
             return Rewrite(best[2].text if best else "", why, time.perf_counter() - t0)
@@ -58,8 +63,8 @@ class OfflineReasoner(Reasoner):
         text = f"Fly through the {b.size} {b.shape} {b.color} gate with {self._label(choice.asset)}"
         rw = Rewrite(text, f"{choice.rationale}; seen {seen}", time.perf_counter() - t0)
         if best is None or len(boards) > best[0] or choice.margin >= best[1]:
-            self._best[instruction] = (len(boards), choice.margin, rw)
-        return self._best[instruction][2]
+            best = memory[instruction] = (len(boards), choice.margin, rw)
+        return best[2]
 
     def _label(self, index: int) -> str:
         from cognitivedrone.reasoning.simple_form import asset_label

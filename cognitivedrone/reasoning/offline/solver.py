@@ -148,19 +148,22 @@ class Solver:
         return readings, None
 
     # -- choosing among what is seen -----------------------------------------------------------------
-    def choose(self, text: str, candidates: list[np.ndarray]) -> Choice | None:
-        """candidates: per billboard, probabilities over the vocabulary. None when the instruction
-        is not understood or no candidate stands out."""
+    def choose(self, text: str, candidates: list[np.ndarray], partly_seen: list[bool] | None = None) -> Choice | None:
+        """candidates: per billboard, probabilities over the vocabulary; partly_seen: per billboard,
+        whether part of it is outside the image (default: none is). None when the instruction is
+        not understood or no candidate stands out."""
         if len(candidates) < 2:
             return None
         readings, relation = self.fit(text)
         p = np.stack(candidates)  # [C, A]
+        cut = np.zeros(len(p)) if partly_seen is None else np.asarray(partly_seen, float)
         for fit, why in readings:  # the first reading that singles a candidate out
             if relation is None:
-                # A billboard read with little confidence (cut by the image edge, far away) might
-                # show anything: it keeps a chance of fitting, so when every clear one is ruled
-                # out it wins by elimination.
-                scores = p @ fit + UNSURE_BONUS * (1.0 - p.max(axis=1))
+                # A billboard cut by the image edge, read with little confidence, might show
+                # anything: it keeps a chance of fitting, so when every clear one is ruled out it
+                # wins by elimination. One seen whole but misread is no such candidate: the answer
+                # may be on a billboard out of view.
+                scores = p @ fit + UNSURE_BONUS * cut * (1.0 - p.max(axis=1))
             else:
                 mass = p @ fit  # how likely each candidate is of the right kind
                 values = (p * fit) @ self.value / np.maximum(mass, 1e-6)

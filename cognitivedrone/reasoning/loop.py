@@ -1,0 +1,126 @@
+"""The slow loop: ask a reasoner about the latest frame at a fixed rate, off the caller's thread.
+
+Shared by Pilot (reasoner in the same process as the policy) and the ROS `reasoner_node` (its own
+process). A call that raises, returns something other than a Rewrite, or outlasts `timeout_s`
+counts as no answer (None) and is logged; the loop goes on. While a timed-out call is still
+running, no new one starts: a hung backend holds one worker thread, not one per period.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from cognitivedrone.reasoning.base import Reasoner, Rewrite
+
+log = logging.getLogger("cognitivedrone.reasoning")
+
+
+@dataclass
+class ReasonerStats:
+    reasoner_calls: int = 0
+    rewrites_accepted: int = 0
+    rewrites_rejected: int = 0  # answers that are not a Rewrite, or name no gate or object
+    reasoner_abstained: int = 0  # empty answers: nothing to say about that frame
+    reasoner_errors: int = 0  # exceptions
+    reasoner_timeouts: int = 0
+    reasoner_latency_s: list[float] = field(default_factory=list)
+    last_warning: str = ""
+
+
+class ReasonerLoop:
+    """`on_answer(task, rewrite_or_None)` is called from the loop's thread after each call about
+    task `task` (set_task); the host decides what an answer about an older task is worth."""
+
+    def __init__(self, reasoner: Reasoner, hz: float, timeout_s: float,
+                 on_answer: Callable[[int, Rewrite | None], None], stats: ReasonerStats | None = None,
+                 warn: Callable[[str], None] | None = None):
+        if not hz > 0 or not timeout_s > 0:
+            raise ValueError("the reasoner's rate and timeout must be > 0")
+        self.reasoner, self.period, self.timeout_s = reasoner, 1.0 / hz, timeout_s
+        self.on_answer = on_answer
+        self.stats = stats if stats is not None else ReasonerStats()
+        self._warn = warn or self._log_warning
+        self._task: tuple[int, str] | None = None
+        self._frame = None
+        self._closed = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._call: Future | None = None
+
+    def start(self) -> "ReasonerLoop":
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reasoner-call")
+        self._thread = threading.Thread(target=self._run, name="reasoner-loop", daemon=True)
+        self._thread.start()
+        return self
+
+    def set_task(self, task: int, instruction: str) -> None:
+        """A new instruction: asked about from the next frame on, without waiting out the period."""
+        self._task = (task, instruction)
+        self._wake.set()
+
+    def offer_frame(self, frame) -> None:
+        """The newest frame (an array, or a callable returning one, called only when asked)."""
+        self._frame = frame
+
+    def ask(self, instruction: str, image) -> Rewrite | None:
+        """One call, here and now: the answer, or None if it failed."""
+        self.stats.reasoner_calls += 1
+        t0 = time.perf_counter()
+        try:
+            rw = self.reasoner.rewrite(instruction, image() if callable(image) else image)
+        except Exception as exc:
+            self.stats.reasoner_errors += 1
+            self._warn(f"reasoner failed ({exc!r}); keeping the current instruction")
+            return None
+        self.stats.reasoner_latency_s.append(time.perf_counter() - t0)
+        if not isinstance(rw, Rewrite) or not isinstance(rw.text, str):
+            self.stats.rewrites_rejected += 1
+            self._warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")
+            return None
+        return rw
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            started = time.monotonic()
+            frame, task = self._frame, self._task
+            if frame is not None and task is not None and task[1] and (self._call is None or self._call.done()):
+                self._call = self._pool.submit(self.ask, task[1], frame)
+                rw = self._await(self._call)
+                if self._closed.is_set():
+                    return  # closed meanwhile: touch nothing (the host may be going away)
+                self.on_answer(task[0], rw)
+            self._wake.wait(max(0.0, self.period - (time.monotonic() - started)))
+            self._wake.clear()
+
+    def _await(self, call: Future) -> Rewrite | None:
+        """The call's answer, None on timeout; returns early once closed, so close() can join this
+        thread instead of leaving it to wake up during interpreter shutdown."""
+        deadline = time.monotonic() + self.timeout_s
+        while not self._closed.is_set():
+            try:
+                return call.result(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+            except FutureTimeout:
+                if time.monotonic() >= deadline:
+                    self.stats.reasoner_timeouts += 1
+                    self._warn(f"reasoner gave no answer within {self.timeout_s:g} s; keeping the current instruction")
+                    return None
+        return None
+
+    def _log_warning(self, msg: str) -> None:
+        self.stats.last_warning = msg
+        log.warning(msg)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
