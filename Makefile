@@ -14,10 +14,13 @@ REASONER ?= none
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+ROS_PKG := ros_ws/src/cognitivedrone_ros
+
+$(STAMP): pyproject.toml $(ROS_PKG)/setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[sim,learn,dev]"
+	$(PY) -m pip install --quiet -e ".[sim,learn,dev,ros]"
+	$(PY) -m pip install --quiet -e $(ROS_PKG)
 	touch $(STAMP)
 
 bench: $(STAMP)
@@ -26,8 +29,9 @@ bench: $(STAMP)
 smoke: $(STAMP)
 	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT)
 
+# The ROS 2 wheels install their ament index into the venv; the tests' nodes talk on loopback only.
 test: $(STAMP)
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests
+	AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST $(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests
 
 clean-cache:
 	rm -rf $${COGNITIVEDRONE_CACHE:-$$HOME/.cache/cognitivedrone}

@@ -35,9 +35,9 @@ def cmd_bench(args) -> int:
         suite.episodes = suite.episodes[: args.limit]
     try:
         if Path(args.policy).is_dir() and args.engine != "torch":
-            from cognitivedrone.runtime.export import ensure_exported
+            from cognitivedrone.runtime.engine import export_where_possible
 
-            ensure_exported(args.policy)
+            export_where_possible(args.policy)
         make_agent(args.policy, args.engine, args.reasoner)
         sim = SimConfig(airframe=args.airframe, image_size=args.image_size, control_hz=args.control_hz)
     except (ValueError, EngineError, FileNotFoundError) as e:
@@ -85,22 +85,20 @@ def cmd_export(args) -> int:
 
 def cmd_perf(args) -> int:
     import json
-    from importlib.util import find_spec
 
     from cognitivedrone.runtime import ENGINE_NAMES, EngineError, make_engine
+    from cognitivedrone.runtime.engine import export_where_possible
     from cognitivedrone.runtime.instruction import read_export_info
     from cognitivedrone.runtime.perf import machine_info, measure, perf_frames
 
     ckpt = Path(args.checkpoint)
+    if args.ros:
+        return _perf_ros(args, ckpt)
     names = list(ENGINE_NAMES) if args.engine == "all" else [args.engine]
     try:
         info = read_export_info(ckpt)
-        # Where torch is installed, export first if needed; a drone without torch must have been
-        # handed an exported checkpoint.
-        if any(n != "torch" for n in names) and all(find_spec(m) for m in ("torch", "onnx")):
-            from cognitivedrone.runtime.export import ensure_exported
-
-            ensure_exported(ckpt)
+        if any(n != "torch" for n in names):
+            export_where_possible(ckpt)
         engines = {}
         skipped = {}
         for n in names:
@@ -144,6 +142,48 @@ def cmd_perf(args) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+def _perf_ros(args, ckpt: Path) -> int:
+    import json
+
+    from cognitivedrone.runtime import EngineError
+    from cognitivedrone.runtime.engine import export_where_possible
+    from cognitivedrone.runtime.perf import machine_info, perf_frames
+
+    _ros_package()
+    from cognitivedrone_ros.perf import default_domain, measure_ros
+
+    engine = "onnxruntime" if args.engine == "all" else args.engine
+    try:
+        if engine != "torch":
+            export_where_possible(ckpt)
+        from cognitivedrone.runtime.instruction import read_export_info
+
+        size = read_export_info(ckpt)["image_size"]
+    except (EngineError, ValueError, FileNotFoundError) as e:
+        raise UserError(str(e)) from None
+    frames, note = perf_frames(args.frames, args.ros_image_size or size)
+    default_domain()
+    machine = machine_info()
+    print(f"perf --ros: {ckpt} on {engine} in vla_node (its own process), {note}\n"
+          f"machine: {machine['cpu']} ({machine['cores']} cores), {machine['platform']}")
+    try:
+        r = measure_ros(ckpt, engine, hz=args.ros_hz, seconds=args.ros_seconds, frames=frames,
+                        log_dir=Path(args.logs) if args.logs else None)
+    except RuntimeError as e:
+        raise UserError(str(e)) from None
+    print(f"image -> cmd_vel across processes at {r.hz:g} Hz ({r.image_px} px frames): "
+          f"p50 {r.p50_ms:.2f} ms, p90 {r.p90_ms:.2f}, p99 {r.p99_ms:.2f}, max {r.max_ms:.2f}; "
+          f"{r.answered} of {r.frames} frames answered")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"machine": machine, "checkpoint": str(ckpt), "frames": note,
+                                   "ros": {**r.as_dict(), "path": "camera/image_raw published -> vla_node -> "
+                                           "cmd_vel received, DDS (Fast DDS, loopback) both ways"}}, indent=2) + "\n")
         print(f"wrote {out}")
     return 0
 
@@ -362,6 +402,60 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+# -- ROS 2 ------------------------------------------------------------------------------------------
+
+def _ros_package():
+    try:
+        from cognitivedrone_ros import stack
+    except ImportError as exc:
+        raise UserError(f"the ROS 2 side is not installed ({exc}): `make install` puts the ROS 2 wheels and "
+                        "ros_ws/src/cognitivedrone_ros into .venv; on a ROS machine, colcon build ros_ws") from None
+    return stack
+
+
+def cmd_stack(args) -> int:
+    import time
+
+    stack = _ros_package()
+    try:
+        config = stack.config_path(args.config)
+        s = stack.Stack(config, stack.parse_overrides(args.set or []),
+                        tuple(args.nodes.split(",")) if args.nodes else None,
+                        log_dir=Path(args.logs) if args.logs else None)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"stack {config}: {', '.join(s.nodes)}" + (f" (logs in {args.logs})" if args.logs else ""))
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` and `timeout` stop the nodes too
+    with s:
+        if args.until_outcome:
+            from cognitivedrone_ros.outcome import wait_for_outcome
+
+            outcome = wait_for_outcome(args.timeout, alive=lambda: not s.exited())
+            if outcome is None:
+                why = f"nodes exited: {s.exited()}" if s.exited() else f"no outcome within {args.timeout:g} s"
+                print(f"stack: {why}", file=sys.stderr)
+                return 1
+            print(f"outcome: {outcome['outcome']} (gate {outcome['gate_passed']}, target {outcome['target_gate']}, "
+                  f"{outcome['time_s']:.1f} s sim time) episode {outcome['episode_id']}")
+            return 0 if outcome["outcome"] == "success" else 1
+        deadline = time.monotonic() + args.timeout if args.timeout else float("inf")
+        while not s.exited() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if s.exited():
+            print(f"stack: node(s) exited: {s.exited()}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_record(args) -> int:
+    _ros_package()
+    from cognitivedrone_ros.recorder import cmd_record as record
+
+    return record(args)
+
+
 # -- parser --------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -409,7 +503,40 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--reasoner-delay", type=float, default=2.0, metavar="S",
                     help="also time the fast loop through Pilot, alone and beside a reasoner taking S seconds per call (0: skip; default 2)")
     pf.add_argument("--out", help="write the figures as JSON here (e.g. bench/perf/default.json)")
+    pf.add_argument("--ros", action="store_true",
+                    help="instead: camera image -> cmd_vel latency across processes, vla_node in its own process "
+                         "(engine: --engine, onnxruntime for all)")
+    pf.add_argument("--ros-hz", type=float, default=100.0, help="--ros: frames published per second (default 100)")
+    pf.add_argument("--ros-seconds", type=float, default=20.0, help="--ros: timed seconds after 5 s warm-up (default 20)")
+    pf.add_argument("--ros-image-size", type=int, help="--ros: camera frames of this many px (default: the "
+                    "policy's; larger ones are shrunk in vla_node, as a real camera's are)")
+    pf.add_argument("--logs", help="--ros: write vla_node's output to DIR/vla_node.log")
     pf.set_defaults(func=cmd_perf)
+
+    st = sub.add_parser("stack", help="start the ROS 2 node set of sim.launch.py or drone.launch.py, one process per node",
+                        description="Start the nodes of a stack config (the package's config/sim.yaml or drone.yaml, or "
+                                    "a YAML of your own in ROS 2 parameter-file format) without the ROS 2 launch system, "
+                                    "with the same executables and parameters as `ros2 launch`. Ctrl-C stops them all.")
+    st.add_argument("config", help="sim, drone, or a path to a stack YAML")
+    st.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE",
+                    help="override a parameter, e.g. --set vla_node.engine=torch (repeatable)")
+    st.add_argument("--nodes", help="start only these nodes (comma-separated)")
+    st.add_argument("--until-outcome", action="store_true",
+                    help="sim: stop once sim_node publishes the episode outcome; exit 0 on success, 1 otherwise")
+    st.add_argument("--timeout", type=float, default=0.0, help="stop after this many seconds (0: never; "
+                    "with --until-outcome default 120)")
+    st.add_argument("--logs", help="write each node's output to DIR/<node>.log instead of this terminal")
+    st.set_defaults(func=cmd_stack)
+
+    rec = sub.add_parser("record", help="record the stack's ROS 2 topics to a rosbag2 bag (MCAP) for fine-tuning",
+                         description="Record the stack's topics (camera frames, instructions, commands, odometry, "
+                                     "outcomes, diagnostics) as received, to a rosbag2 bag directory with MCAP storage "
+                                     "that `ros2 bag info` and `ros2 bag play` read. Ctrl-C stops and finishes the bag.")
+    rec.add_argument("--out", required=True, metavar="DIR", help="bag directory to create (must not exist)")
+    rec.add_argument("--topics", metavar="A,B", help="comma-separated topics to record (default: all the stack's: "
+                     "camera/image_raw, instruction, instruction/rewritten, cmd_vel, odom, episode/outcome, diagnostics)")
+    rec.add_argument("--duration", type=float, default=0.0, metavar="S", help="stop after S seconds (default 0: until Ctrl-C)")
+    rec.set_defaults(func=cmd_record)
 
     rs = sub.add_parser("reason", help="rewrite one instruction about one image with a reasoner",
                         description="Ask a reasoner to rewrite an instruction into the simple form, given a camera image (PNG).")
@@ -509,6 +636,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
 def main(argv: list[str] | None = None) -> int:
     user_errors = _user_errors()
     args = build_parser().parse_args(argv)
+    if args.verb == "stack" and args.until_outcome and not args.timeout:
+        args.timeout = 120.0
     if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:
         args.name = Path(args.out).stem
     try:

@@ -133,10 +133,12 @@ class Pilot:
         (self.safety.engage_estop if engage else self.safety.release_estop)()
 
     # -- the fast loop --------------------------------------------------------------------------------
-    def on_frame(self, image, t: float, altitude_m: float | None = None, reasoner_image=None) -> VelocityCommand:
+    def on_frame(self, image, t: float, altitude_m: float | None = None, reasoner_image=None,
+                 taken_t: float | None = None) -> VelocityCommand:
         """One camera frame at time `t` (s) -> the command to send now. `reasoner_image`: a sharper
         frame for the reasoner (an array, or a callable returning one, called only when the
-        reasoner runs); default: the policy's frame."""
+        reasoner runs); default: the policy's frame. `taken_t`: when the camera took it, on the
+        same clock (default `t`): how fresh the view is counts from then, not from its arrival."""
         try:
             image = check_image(image, self.engine.image_size)
         except ValueError as exc:
@@ -144,7 +146,7 @@ class Pilot:
             self._warn(f"dropped a frame: {exc}")
             return self.safety.filter(VelocityCommand(float("nan")), t, self._last_frame_t, altitude_m)
         self.stats.frames += 1
-        self._last_frame_t = t
+        self._last_frame_t = t if taken_t is None else min(taken_t, t)
         if self._loop is not None:
             frame = reasoner_image if reasoner_image is not None else image
             if self.config.mode == "sim":

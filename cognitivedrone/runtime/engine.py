@@ -73,6 +73,18 @@ def make_engine(name: str, checkpoint: str | Path, threads: int = 1, **options) 
     raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 
 
+def export_where_possible(checkpoint: str | Path, log=print) -> None:
+    """Where torch and onnx are installed (bench, perf, a workstation), export a checkpoint whose
+    ONNX files are missing or stale. On a drone without torch, do nothing: it must be handed an
+    exported checkpoint, and the engine says so if it was not."""
+    from importlib.util import find_spec
+
+    if all(find_spec(m) for m in ("torch", "onnx")):
+        from cognitivedrone.runtime.export import ensure_exported
+
+        ensure_exported(checkpoint, log=log)
+
+
 def file_sha256(path: Path) -> str:
     import hashlib
 

@@ -1,0 +1,76 @@
+"""ROS messages <-> the stack's own types. Everything a message can get wrong is a ValueError
+naming what was wrong, so a node can drop the message, count it and go on."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from geometry_msgs.msg import TwistStamped
+from sensor_msgs.msg import Image
+
+from cognitivedrone.types import VelocityCommand
+
+# encoding -> (channels, index of R, G, B in a pixel; None: grey)
+ENCODINGS = {"rgb8": (3, (0, 1, 2)), "bgr8": (3, (2, 1, 0)), "rgba8": (4, (0, 1, 2)), "bgra8": (4, (2, 1, 0)),
+             "mono8": (1, None)}
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """sensor_msgs/Image (8-bit rgb/bgr/rgba/bgra/mono) -> uint8 [H, W, 3] RGB."""
+    if msg.encoding not in ENCODINGS:
+        raise ValueError(f"image encoding {msg.encoding!r} is not supported (use one of {', '.join(ENCODINGS)})")
+    channels, order = ENCODINGS[msg.encoding]
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    if h <= 0 or w <= 0:
+        raise ValueError(f"image is {w}x{h}: empty")
+    if step < w * channels:
+        raise ValueError(f"image step {step} is shorter than a row ({w} px x {channels} bytes)")
+    data = msg.data
+    if len(data) != step * h:
+        raise ValueError(f"image data is {len(data)} bytes; {w}x{h} {msg.encoding} with step {step} needs {step * h}")
+    rows = np.frombuffer(bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data,
+                         np.uint8).reshape(h, step)
+    pixels = rows[:, :w * channels].reshape(h, w, channels)
+    if order is None:
+        return np.repeat(pixels, 3, axis=2)
+    return np.ascontiguousarray(pixels[:, :, list(order)])
+
+
+def rgb_to_image(rgb: np.ndarray, stamp, frame_id: str = "camera") -> Image:
+    msg = Image()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.height, msg.width = int(rgb.shape[0]), int(rgb.shape[1])
+    msg.encoding = "rgb8"
+    msg.is_bigendian = 0
+    msg.step = msg.width * 3
+    msg.data = np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
+    return msg
+
+
+def command_to_twist(cmd: VelocityCommand, stamp, frame_id: str = "base_link") -> TwistStamped:
+    msg = TwistStamped()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = float(cmd.vx), float(cmd.vy), float(cmd.vz)
+    msg.twist.angular.z = float(cmd.yaw_rate)
+    return msg
+
+
+def twist_to_command(msg: TwistStamped) -> VelocityCommand:
+    """A body-frame FLU TwistStamped -> VelocityCommand; non-finite values raise."""
+    lin, ang = msg.twist.linear, msg.twist.angular
+    cmd = VelocityCommand(lin.x, lin.y, lin.z, ang.z)
+    if not cmd.is_finite():
+        raise ValueError(f"cmd_vel has a non-finite value: {cmd}")
+    return cmd
+
+
+def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
+    """Heading (rad, about +z, REP-103) of an orientation quaternion."""
+    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+
+
+def stamp_to_s(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9

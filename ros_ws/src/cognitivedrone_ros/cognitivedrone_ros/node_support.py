@@ -1,0 +1,139 @@
+"""What every node here shares: declared, described and validated parameters; QoS profiles;
+diagnostics; a main() that spins and shuts down cleanly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+
+# Camera frames: newest only, best effort (a late frame is worth less than the next one).
+SENSOR_QOS = qos_profile_sensor_data
+# The user's instruction: a late joiner (a restarted node) still gets the last one.
+LATCHED_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+COMMAND_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+EVENTS_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    description: str
+    check: Callable[[Any], bool] | None = None  # True if the value is acceptable
+    expect: str = ""  # what `check` wants, for the error
+
+
+def positive(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v > 0
+
+
+def non_negative(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v >= 0
+
+
+def one_of(*choices) -> Callable[[Any], bool]:
+    return lambda v: v in choices
+
+
+def declare_params(node: Node, params: list[Param]) -> dict[str, Any]:
+    """Declare each parameter with its description; a value that fails its check stops the node
+    with a message naming the parameter, the value and what it should be."""
+    values = {}
+    for p in params:
+        # Typed by the default, except that a whole number is fine where a float is expected
+        # (`-p rate_hz:=30` would otherwise end the node with an InvalidParameterTypeException).
+        loose = isinstance(p.default, float)
+        descriptor = ParameterDescriptor(description=p.description, dynamic_typing=loose)
+        value = node.declare_parameter(p.name, p.default, descriptor).value
+        if loose and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if p.check is not None and not p.check(value):
+            raise ValueError(f"{node.get_name()}: parameter {p.name}={value!r} is invalid: expected {p.expect}")
+        values[p.name] = value
+    return values
+
+
+class LatencyWindow:
+    """The last `n` latencies (s) and the rate of events over the window."""
+
+    def __init__(self, n: int = 500):
+        self.lat = np.zeros(n)
+        self.times = np.zeros(n)
+        self.count = 0
+
+    def add(self, latency_s: float) -> None:
+        i = self.count % len(self.lat)
+        self.lat[i], self.times[i] = latency_s, time.monotonic()
+        self.count += 1
+
+    def summary(self) -> dict[str, float]:
+        n = min(self.count, len(self.lat))
+        if n == 0:
+            return {"rate_hz": 0.0, "latency_p50_ms": float("nan"), "latency_p99_ms": float("nan")}
+        lat, times = self.lat[:n], self.times[:n]
+        span = times.max() - times.min()
+        return {"rate_hz": (n - 1) / span if span > 0 else 0.0,
+                "latency_p50_ms": float(np.percentile(lat, 50) * 1e3),
+                "latency_p99_ms": float(np.percentile(lat, 99) * 1e3)}
+
+
+def diagnostic(node: Node, name: str, level: bytes, message: str, values: dict[str, Any]) -> DiagnosticArray:
+    """level: OK, WARN or ERROR (DiagnosticStatus's constants)."""
+    status = DiagnosticStatus(level=level, name=f"{node.get_name()}: {name}", message=message,
+                              hardware_id=node.get_fully_qualified_name(),
+                              values=[KeyValue(key=k, value=_fmt(v)) for k, v in values.items()])
+    msg = DiagnosticArray(status=[status])
+    msg.header.stamp = node.get_clock().now().to_msg()
+    return msg
+
+
+def _fmt(v) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
+
+
+def run(make_node: Callable[[], Node], args=None) -> None:
+    """Spin one node until Ctrl-C or shutdown; a bad parameter ends it with its message, exit 2."""
+    import sys
+
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+    from cognitivedrone.reasoning.base import ReasonerError
+    from cognitivedrone.runtime.engine import EngineError
+
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = make_node()
+        # One thread: every callback here is short (the policy ~1 ms; the reasoner runs in its own
+        # thread). rclpy's MultiThreadedExecutor busy-waits while a callback group is busy, which
+        # took a whole core and starved the simulator's 10 Hz step (measured: 1 step/s at times).
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ValueError, FileNotFoundError, EngineError, ReasonerError) as exc:
+        # parameters, checkpoints, backends: say what is wrong, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        if node is not None:
+            close = getattr(node, "close", None)
+            if close is not None:
+                close()
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()

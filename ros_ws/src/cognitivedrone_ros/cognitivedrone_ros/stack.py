@@ -1,0 +1,176 @@
+"""Start a node set from the package's YAML without the ROS 2 launch system (which has no PyPI
+wheels): each node in its own process, `python -m cognitivedrone_ros.<node> --ros-args
+--params-file <yaml>`, the same executables and parameters `ros2 launch` would use.
+
+Used by `cognitivedrone stack sim|drone` and by the tests. No rclpy import here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NODES = ("sim_node", "vla_node", "reasoner_node", "mavros_bridge", "recorder")
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the ament package: config/, launch/
+
+
+def config_path(name: str) -> Path:
+    """config/<name>.yaml of the installed package (ament share directory), else of the source tree."""
+    if Path(name).suffix in (".yaml", ".yml"):
+        return Path(name)
+    candidates = []
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        candidates.append(Path(get_package_share_directory("cognitivedrone_ros")) / "config" / f"{name}.yaml")
+    except Exception:  # not installed with an ament index: the source tree has it
+        pass
+    candidates.append(PACKAGE_DIR / "config" / f"{name}.yaml")
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise FileNotFoundError(f"no stack config {name!r} (looked for {', '.join(map(str, candidates))}); "
+                            f"known: sim, drone, or a path to a YAML file")
+
+
+def load_stack(path: str | Path) -> dict[str, dict]:
+    """node name -> its parameters, from a ROS 2 parameter file; every node must be one of NODES."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError(f"{path}: expected node names at the top level, each with ros__parameters")
+    stack = {}
+    for name, body in raw.items():
+        if name not in NODES:
+            raise ValueError(f"{path}: unknown node {name!r} (known: {', '.join(NODES)})")
+        params = (body or {}).get("ros__parameters", {}) if isinstance(body, dict) else None
+        if not isinstance(params, dict):
+            raise ValueError(f"{path}: {name} needs a ros__parameters mapping")
+        stack[name] = params
+    return stack
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
+    """["vla_node.engine=torch", ...] -> {"vla_node": {"engine": "torch"}} (values in YAML syntax)."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        node, dot, param = key.partition(".")
+        if not sep or not dot or not param:
+            raise ValueError(f"--set {item!r}: expected NODE.PARAM=VALUE, e.g. vla_node.engine=torch")
+        out.setdefault(node, {})[param] = value
+    return out
+
+
+def ros_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the nodes need in a venv with the ROS 2 wheels (DESIGN §7)."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("AMENT_PREFIX_PATH", sys.prefix)  # the wheels' ament index lives in the venv
+    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+@dataclass
+class Stack:
+    """The node processes of one stack. `with Stack(...) as s:` stops them all on the way out."""
+
+    config: Path
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    nodes: tuple[str, ...] | None = None  # a subset of the config's nodes (default: all)
+    env: dict[str, str] | None = None
+    log_dir: Path | None = None  # each node's output in <log_dir>/<node>.log (default: inherited)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.config = Path(self.config)
+        self.spec = load_stack(self.config)
+        for node in self.overrides:
+            if node not in self.spec:
+                raise ValueError(f"--set names {node!r}, which is not in {self.config} ({', '.join(self.spec)})")
+        self.nodes = tuple(self.nodes or self.spec)
+        for node in self.nodes:
+            if node not in self.spec:
+                raise ValueError(f"{node!r} is not in {self.config} ({', '.join(self.spec)})")
+
+    def command(self, node: str) -> list[str]:
+        cmd = [sys.executable, "-m", f"cognitivedrone_ros.{node}", "--ros-args", "-r", f"__node:={node}",
+               "--params-file", str(self.config)]
+        for param, value in self.overrides.get(node, {}).items():
+            cmd += ["-p", f"{param}:={value}"]
+        return cmd
+
+    def start(self, node: str | None = None) -> None:
+        env = ros_env(self.env)
+        for name in ([node] if node else self.nodes):
+            out = None
+            if self.log_dir is not None:
+                Path(self.log_dir).mkdir(parents=True, exist_ok=True)
+                out = open(Path(self.log_dir) / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(self.command(name), env=env, stdout=out,
+                                                    stderr=subprocess.STDOUT if out else None,
+                                                    preexec_fn=_die_with_parent)
+            if out is not None:
+                out.close()  # the child holds its own copy
+
+    def kill(self, node: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.processes[node]
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+
+    def exited(self) -> dict[str, int]:
+        return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        for p in self.processes.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)  # rclpy shuts down cleanly on SIGINT
+        deadline = time.monotonic() + timeout_s
+        for p in self.processes.values():
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def __enter__(self) -> "Stack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: a node must not outlive the launcher (killed, crashed) and go
+    on publishing (Linux; elsewhere stop() is the only cleanup)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def log_tail(log_dir: Path, lines: int = 15) -> str:
+    """The last lines of each node's log, for an error message."""
+    parts = []
+    for f in sorted(Path(log_dir).glob("*.log")):
+        text = f.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {f.name}\n" + "\n".join(text))
+    return "\n".join(parts)
+
+
+def temp_log_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="cognitivedrone-stack-"))

@@ -1,0 +1,208 @@
+"""vla_node: the fast loop. Camera frame in, body-frame velocity command out, through a Pilot
+(policy engine + safety filter); rewrites from reasoner_node arrive on `instruction/rewritten`.
+
+Subscribes: camera/image_raw (sensor_msgs/Image, sensor QoS), instruction (std_msgs/String,
+transient local), instruction/rewritten (std_msgs/String), odom (nav_msgs/Odometry: altitude
+for the altitude bounds; optional). Publishes: cmd_vel (geometry_msgs/TwistStamped, base_link;
+stamped with the frame's stamp, so latency is measurable end to end), diagnostics. Service:
+estop (std_srvs/SetBool: true latches zero velocity, false releases).
+
+Between frames a watchdog timer (watchdog_hz) passes the last command through the safety filter
+again and sends it when it changes, so when the camera stops the drone is told to hover within
+stale_after_s plus one watchdog period; cmd_vel also never goes quieter than 20 Hz.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+from std_srvs.srv import SetBool
+
+from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
+from cognitivedrone_ros.node_support import (
+    COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, LatencyWindow, Param, declare_params, diagnostic,
+    non_negative, one_of, positive, run,
+)
+
+KEEPALIVE_HZ = 20.0  # cmd_vel never goes quieter than this, frames or not
+
+PARAMS = [
+    Param("checkpoint", "checkpoints/default", "policy checkpoint directory (config.json + model.safetensors; "
+          "model.onnx and instruction_encoder.onnx for onnxruntime/tensorrt)", lambda v: bool(v), "a directory"),
+    Param("engine", "onnxruntime", "inference engine: torch, onnxruntime or tensorrt",
+          one_of("torch", "onnxruntime", "tensorrt"), "torch, onnxruntime or tensorrt"),
+    Param("threads", 1, "CPU threads for the engine", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
+    Param("airframe", "cf2x", "airframe whose limits the safety filter clamps to (cf2x, racer)",
+          one_of("cf2x", "racer"), "cf2x or racer"),
+    Param("stale_after_s", 0.2, "hover when the newest frame is older than this (s)", positive, "a number > 0"),
+    Param("max_image_age_s", 0.5, "drop a frame whose header stamp is older than this on arrival (s; 0: don't check)",
+          non_negative, "a number >= 0"),
+    Param("watchdog_hz", 100.0, "rate of the timer that re-sends the filtered command between frames (Hz)",
+          positive, "a number > 0"),
+    Param("wait_for_rewrite_s", 2.0, "after a new instruction, hover this long at most for reasoner_node's "
+          "first rewrite (0: fly on the user's words at once, e.g. without a reasoner_node)",
+          non_negative, "a number >= 0"),
+    Param("initial_instruction", "", "an instruction to start with (else wait for the instruction topic)"),
+    Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
+]
+
+
+def resolve_checkpoint(value: str) -> Path:
+    """As given if it exists (absolute, or from the working directory), else from the repository
+    the cognitivedrone package runs from (so `checkpoints/default` works from anywhere there)."""
+    import cognitivedrone
+
+    path = Path(value).expanduser()
+    if path.exists() or path.is_absolute():
+        return path
+    in_repo = Path(cognitivedrone.__file__).resolve().parents[1] / path
+    return in_repo if in_repo.exists() else path
+
+
+class VlaNode(Node):
+    def __init__(self):
+        super().__init__("vla_node")
+        from cognitivedrone.pilot import Pilot, PilotConfig
+        from cognitivedrone.runtime import make_engine
+        from cognitivedrone.runtime.engine import export_where_possible
+        from cognitivedrone.safety import SafetyConfig, SafetyFilter
+
+        p = self.params = declare_params(self, PARAMS)
+        checkpoint = resolve_checkpoint(p["checkpoint"])
+        if p["engine"] != "torch":
+            export_where_possible(checkpoint, log=self.get_logger().info)
+        self.engine = make_engine(p["engine"], checkpoint, threads=p["threads"])
+        safety = SafetyFilter(SafetyConfig.for_airframe(p["airframe"], stale_after_s=p["stale_after_s"]))
+        self.pilot = Pilot(self.engine, None, safety, PilotConfig(
+            mode="threaded", external_rewrites=p["wait_for_rewrite_s"] > 0,
+            first_answer_wait_s=p["wait_for_rewrite_s"]))
+        self.t0 = time.monotonic()
+        self.altitude = None
+        self.latency = LatencyWindow()
+        self.dropped = {"malformed": 0, "stale": 0}
+        self.last_publish = 0.0
+        self.last_cmd = None
+        self.rewrites = {"accepted": 0, "ignored": 0}
+
+        # One executor thread (node_support.run): frames, the watchdog and the e-stop take turns,
+        # so the safety filter's state needs no lock; a frame holds the others up for ~1 ms.
+        self.cmd_pub = self.create_publisher(TwistStamped, "cmd_vel", COMMAND_QOS)
+        self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
+        self.create_subscription(Image, "camera/image_raw", self.on_image, SENSOR_QOS)
+        self.create_subscription(String, "instruction", self.on_instruction, LATCHED_QOS)
+        self.create_subscription(String, "instruction/rewritten", self.on_rewrite, EVENTS_QOS)
+        self.create_subscription(Odometry, "odom", self.on_odom, SENSOR_QOS)
+        self.create_service(SetBool, "estop", self.on_estop)
+        self.create_timer(1.0 / p["watchdog_hz"], self.on_watchdog)
+        self.create_timer(1.0 / p["diagnostics_hz"], self.publish_diagnostics)
+        if p["initial_instruction"]:
+            self.pilot.set_instruction(p["initial_instruction"])
+        d = self.engine.describe()
+        self.get_logger().info(f"flying {checkpoint} on {d.get('engine', p['engine'])}, "
+                               f"{self.engine.image_size}px frames; instruction: {self.pilot.instruction or '(waiting)'!r}")
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    # -- inputs ------------------------------------------------------------------------------------
+    def on_image(self, msg: Image) -> None:
+        from cognitivedrone.policy.inputs import fit_image
+
+        t_arrival = time.perf_counter()
+        try:
+            rgb = fit_image(image_to_rgb(msg), self.engine.image_size)
+        except ValueError as exc:
+            self.dropped["malformed"] += 1
+            self.get_logger().warning(f"dropped a camera frame: {exc}", throttle_duration_sec=2.0)
+            return
+        stamped = stamp_to_s(msg.header.stamp) > 0
+        age = max(0.0, self.get_clock().now().nanoseconds * 1e-9 - stamp_to_s(msg.header.stamp)) if stamped else 0.0
+        max_age = self.params["max_image_age_s"]
+        if max_age > 0 and age > max_age:
+            self.dropped["stale"] += 1
+            self.get_logger().warning(f"dropped a camera frame {age:.2f} s old (max_image_age_s {max_age})",
+                                      throttle_duration_sec=2.0)
+            return
+        now = self.now()
+        # The view's age counts from its stamp (the camera's clock is this machine's, as a driver
+        # stamps it), so a frame delayed on the way does not keep the drone flying longer.
+        cmd = self.pilot.on_frame(rgb, now, altitude_m=self.altitude, taken_t=now - age)
+        self.publish(cmd, msg.header.stamp)
+        self.latency.add(time.perf_counter() - t_arrival)
+
+    def on_instruction(self, msg: String) -> None:
+        text = msg.data.strip()
+        if not text:
+            self.get_logger().warning("ignored an empty instruction")
+            return
+        self.pilot.set_instruction(text)
+        self.get_logger().info(f"instruction: {text!r}")
+
+    def on_rewrite(self, msg: String) -> None:
+        if self.pilot.offer_rewrite(msg.data):
+            self.rewrites["accepted"] += 1
+            self.get_logger().info(f"acting on {self.pilot.instruction!r}", throttle_duration_sec=5.0)
+        else:
+            self.rewrites["ignored"] += 1
+            self.get_logger().warning(f"ignored rewrite {msg.data[:120]!r}: names no gate or object, or no instruction",
+                                      throttle_duration_sec=2.0)
+
+    def on_odom(self, msg: Odometry) -> None:
+        self.altitude = float(msg.pose.pose.position.z)
+
+    def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        self.pilot.estop(bool(request.data))
+        # Now, not at the next frame: the e-stop must not wait for the camera.
+        self.publish(self.pilot.tick(self.now(), self.altitude), self.get_clock().now().to_msg())
+        response.success = True
+        response.message = "e-stop engaged: zero velocity until released" if request.data else "e-stop released"
+        self.get_logger().warning(response.message)
+        return response
+
+    # -- outputs -----------------------------------------------------------------------------------
+    def on_watchdog(self) -> None:
+        """Between frames: the last command through the filter again. Sent when it changed (the
+        frame went stale: hover now) or to keep cmd_vel at >= KEEPALIVE_HZ when frames are slow."""
+        if time.monotonic() - self.last_publish < 0.5 / self.params["watchdog_hz"]:
+            return  # a frame's command just went out
+        cmd = self.pilot.tick(self.now(), self.altitude)
+        if cmd != self.last_cmd or time.monotonic() - self.last_publish >= 1.0 / KEEPALIVE_HZ:
+            self.publish(cmd, self.get_clock().now().to_msg())
+
+    def publish(self, cmd, stamp) -> None:
+        self.cmd_pub.publish(command_to_twist(cmd, stamp))
+        self.last_cmd, self.last_publish = cmd, time.monotonic()
+
+    def stats(self) -> dict:
+        s = self.pilot.stats
+        return {"engine": self.params["engine"], "frames": s.frames, **self.latency.summary(),
+                "dropped_malformed": self.dropped["malformed"] + s.dropped_frames, "dropped_stale": self.dropped["stale"],
+                "policy_errors": s.policy_errors, "rewrites_accepted": self.rewrites["accepted"],
+                "rewrites_ignored": self.rewrites["ignored"], "estop": self.pilot.safety.estopped,
+                "instruction": self.pilot.instruction,
+                **{f"safety_{k}": v for k, v in asdict(self.pilot.safety.events).items()}}
+
+    def publish_diagnostics(self) -> None:
+        st = self.stats()
+        level = WARN if st["estop"] or st["dropped_malformed"] or st["dropped_stale"] else OK
+        message = "e-stop engaged" if st["estop"] else f"{st['rate_hz']:.1f} Hz, p99 {st['latency_p99_ms']:.2f} ms"
+        self.diag_pub.publish(diagnostic(self, "fast loop", level, message, st))
+
+    def close(self) -> None:
+        self.pilot.close()
+
+
+def main(args=None) -> None:
+    run(VlaNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The sim stack end to end: sim_node, vla_node and reasoner_node as separate processes over
+DDS, started from config/sim.yaml as `ros2 launch` would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from std_msgs.msg import String
+
+from cognitivedrone.bench.suite import load_suite
+from cognitivedrone_ros.node_support import EVENTS_QOS, LATCHED_QOS
+from cognitivedrone_ros.stack import Stack, config_path, load_stack, log_tail, parse_overrides
+
+from .conftest import REPO
+
+CHECKPOINT = str(REPO / "checkpoints" / "default")
+# An arithmetic task the policy fails on its own words (bench/results/default-original) and flies
+# once the reasoner has rewritten it.
+ARITHMETIC = 14
+
+
+def test_reasoner_rewrites_the_drone_passes_the_right_gate_and_flies_on_when_the_reasoner_dies(
+        probe, ros_env, tmp_path):
+    episode = load_suite("cognitivedrone-v1").episodes[ARITHMETIC]
+    assert episode.family == "reasoning/arithmetic"
+    overrides = {"sim_node": {"index": str(ARITHMETIC), "publish_instruction": "false"},
+                 "vla_node": {"engine": "torch", "checkpoint": CHECKPOINT}}
+    outcome = probe.listen(String, "episode/outcome", LATCHED_QOS)
+    rewrites = probe.listen(String, "instruction/rewritten", EVENTS_QOS)
+    diagnostics = probe.listen(DiagnosticArray, "diagnostics", EVENTS_QOS)
+    instruction = probe.publisher(String, "instruction", LATCHED_QOS)
+    with Stack(config_path("sim"), overrides, env=ros_env, log_dir=tmp_path) as stack:
+        try:
+            instruction.publish(String(data=episode.prompt))  # the user's words, as given
+            probe.wait_for(lambda: rewrites, 90, "reasoner_node's first rewrite")
+            probe.wait_for(lambda: acting_on(diagnostics) == rewrites[0][1].data, 10, "vla_node acting on it")
+            stack.kill("reasoner_node")  # the slow loop dies: the flight goes on with the last rewrite
+            probe.wait_for(lambda: outcome, 60, "sim_node's episode outcome")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{log_tail(tmp_path)}") from None
+        alive = {n: p.poll() is None for n, p in stack.processes.items()}
+    result = json.loads(outcome[0][1].data)
+    gate = episode.gates[episode.target_index]
+    assert f"{gate.size} {gate.shape} {gate.color} gate with the digit 8" in rewrites[0][1].data
+    assert result["outcome"] == "success" and result["gate_passed"] == episode.target_index + 1, \
+        f"{result}\n{log_tail(tmp_path)}"
+    assert alive == {"sim_node": True, "vla_node": True, "reasoner_node": False}
+
+
+def acting_on(diagnostics) -> str:
+    """The instruction vla_node's last diagnostics say the policy acts on."""
+    for _, msg in reversed(diagnostics):
+        status = msg.status[0]
+        if status.name.startswith("vla_node"):
+            return next((kv.value for kv in status.values if kv.key == "instruction"), "")
+    return ""
+
+
+def test_stack_command_flies_an_episode_from_the_yaml(ros_env, tmp_path):
+    cmd = [sys.executable, "-m", "cognitivedrone.cli", "stack", "sim", "--until-outcome", "--timeout", "120",
+           "--set", "sim_node.index=17", "--set", "vla_node.engine=torch", "--set", f"vla_node.checkpoint={CHECKPOINT}",
+           "--logs", str(tmp_path)]
+    run = subprocess.run(cmd, env=ros_env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}\n{log_tail(tmp_path)}"
+    assert "outcome: success" in run.stdout
+    assert {p.name for p in tmp_path.glob("*.log")} == {"sim_node.log", "vla_node.log", "reasoner_node.log"}
+
+
+def test_stack_configs_name_known_nodes_and_bad_ones_are_refused(tmp_path):
+    assert list(load_stack(config_path("sim"))) == ["sim_node", "vla_node", "reasoner_node"]
+    assert list(load_stack(config_path("drone"))) == ["vla_node", "reasoner_node", "mavros_bridge"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("vla_node:\n  ros__parameters: {engine: torch}\nautopilot:\n  ros__parameters: {}\n")
+    with pytest.raises(ValueError, match="unknown node 'autopilot'"):
+        load_stack(bad)
+    with pytest.raises(ValueError, match="NODE.PARAM=VALUE"):
+        parse_overrides(["engine=torch"])
+    with pytest.raises(ValueError, match="not in"):
+        Stack(config_path("drone"), parse_overrides(["sim_node.index=3"]))
+
+
+def test_a_bad_parameter_stops_the_node_with_a_message(ros_env):
+    run = subprocess.run([sys.executable, "-m", "cognitivedrone_ros.vla_node", "--ros-args", "-p", "engine:=tpu"],
+                         env=ros_env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "parameter engine='tpu' is invalid: expected torch, onnxruntime or tensorrt" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,0 +1,168 @@
+"""vla_node's faults, as a separate process over DDS: e-stop, a camera that stops, malformed
+frames. The policy is the shipped checkpoint on torch (no export needed); frames are the expert's
+real FPV frames at the simulator camera's 256 px."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import TwistStamped
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+from std_srvs.srv import SetBool
+
+from cognitivedrone_ros.conversions import rgb_to_image
+from cognitivedrone_ros.node_support import COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, SENSOR_QOS
+from cognitivedrone_ros.stack import Stack, config_path
+
+from .conftest import REPO, RosProbe
+
+pytestmark = pytest.mark.xdist_group("ros-vla")
+
+INSTRUCTION = "fly through the big round red gate with the digit 7"
+
+
+class Camera:
+    """Publishes real frames at `hz` from a thread until stopped; records when it last did."""
+
+    def __init__(self, probe: RosProbe, frames: np.ndarray, hz: float = 20.0):
+        self.pub = probe.publisher(Image, "camera/image_raw", SENSOR_QOS)
+        self.probe, self.frames, self.period = probe, frames, 1.0 / hz
+        self.last_sent = None
+        self.last_stamp = None  # header stamp (ns) of the last frame sent
+        self._on = threading.Event()
+        self._paused = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        k = 0
+        while True:
+            if not self._on.is_set():
+                self._paused.set()
+                self._on.wait()
+                self._paused.clear()
+            img = self.frames[k % len(self.frames)]
+            stamp = self.probe.node.get_clock().now().to_msg()
+            self.pub.publish(rgb_to_image(img, stamp))
+            self.last_sent, self.last_stamp = time.monotonic(), stamp_ns(stamp)
+            k += 1
+            time.sleep(self.period)
+
+    def start(self):
+        self._on.set()
+
+    def stop(self) -> int:
+        """Stop; the stamp (ns) of the last frame sent."""
+        self._on.clear()
+        assert self._paused.wait(5), "the camera thread did not stop"  # a publish in progress is done
+        return self.last_stamp
+
+
+def stamp_ns(stamp) -> int:
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+@pytest.fixture(scope="module")
+def vla(tmp_path_factory, worker_id):
+    """One vla_node for the module, on a domain of its own."""
+    from cognitivedrone.bench.frames import expert_frames
+
+    worker = int(worker_id[2:]) if worker_id.startswith("gw") else 0
+    domain = 95 + worker  # apart from the per-test domains (10..99 are drawn from below 95)
+    import os
+
+    env = dict(os.environ, ROS_DOMAIN_ID=str(domain))
+    frames, _ = expert_frames(40, image_size=256)
+    stack = Stack(config_path("sim"), {"vla_node": {"engine": "torch", "wait_for_rewrite_s": "0.0",
+                                                    "checkpoint": str(REPO / "checkpoints" / "default")}},
+                  nodes=("vla_node",), env=env, log_dir=tmp_path_factory.mktemp("vla-logs"))
+    probe = RosProbe(domain)
+    stack.start()
+    try:
+        cmds = probe.listen(TwistStamped, "cmd_vel", COMMAND_QOS)
+        diags = probe.listen(DiagnosticArray, "diagnostics", EVENTS_QOS)
+        instruction = probe.publisher(String, "instruction", LATCHED_QOS)
+        camera = Camera(probe, frames)
+        probe.wait_for(lambda: cmds, 60, "vla_node's first cmd_vel (it is up)")
+        instruction.publish(String(data=INSTRUCTION))
+        camera.start()
+        yield probe, camera, cmds, diags, stack
+    finally:
+        stack.stop()
+        probe.close()
+
+
+def moving(cmds, since: float) -> bool:
+    return any(t > since and abs(m.twist.linear.x) + abs(m.twist.linear.y) + abs(m.twist.angular.z) > 0.05
+               for t, m in cmds)
+
+
+def vla_stats(diags) -> dict:
+    status = [m.status[0] for _, m in diags if "fast loop" in m.status[0].name]
+    return {kv.key: kv.value for kv in status[-1].values} if status else {}
+
+
+def test_estop_latches_zero_velocity_within_one_cycle(vla):
+    probe, camera, cmds, _, _ = vla
+    camera.start()
+    t0 = time.monotonic()
+    probe.wait_for(lambda: moving(cmds, t0), 30, "the policy to command motion")
+    reply = probe.call(SetBool, "estop", SetBool.Request(data=True))
+    t_reply = time.monotonic()
+    assert reply.success and "zero velocity" in reply.message
+    time.sleep(0.5)  # frames keep coming: the policy still runs, the e-stop wins
+    after = [(t, m) for t, m in cmds if t > t_reply]
+    assert len(after) >= 5  # frames at 20 Hz: their commands keep coming
+    # The node publishes the zero command as it handles the request, before answering it: every
+    # command heard after the answer is zero.
+    assert not moving(cmds, t_reply - 1e-3)
+    assert all(m.twist.linear.x == m.twist.linear.z == m.twist.angular.z == 0.0 for _, m in after)
+    probe.call(SetBool, "estop", SetBool.Request(data=False))
+    t1 = time.monotonic()
+    probe.wait_for(lambda: moving(cmds, t1), 10, "motion again after release")
+
+
+def test_camera_stop_means_hover_within_250_ms(vla):
+    probe, camera, cmds, _, _ = vla
+    camera.start()
+    t0 = time.monotonic()
+    probe.wait_for(lambda: moving(cmds, t0), 30, "the policy to command motion")
+    last_frame = camera.stop()
+    t_stop = time.monotonic()
+    probe.wait_for(lambda: any(t > t_stop + 0.5 for t, _ in cmds), 5, "commands after the camera stopped")
+    # By stamps (one clock on one machine): a frame's command carries the frame's stamp, the
+    # watchdog's its own time, so what follows the last frame is the watchdog's doing.
+    later = sorted((stamp_ns(m.header.stamp), m) for _, m in cmds if stamp_ns(m.header.stamp) > last_frame)
+    # The hover that lasts: the first command from which on every one is zero. (Under load a frame
+    # can arrive over 0.2 s old and bring a brief hover of its own before the last frame lands.)
+    flags = [moving([(1.0, m)], 0) for _, m in later]
+    settled = len(flags) - next((i for i, f in enumerate(reversed(flags)) if f), len(flags))
+    assert settled < len(later), "never hovered after the camera stopped"
+    delay = (later[settled][0] - last_frame) / 1e9
+    assert delay <= 0.25, f"hover came {delay:.3f} s after the last frame"
+    assert (later[-1][0] - later[settled][0]) / 1e9 > 0.2  # and lasted while we listened
+    camera.start()
+
+
+def test_malformed_frames_are_dropped_counted_and_the_node_goes_on(vla):
+    probe, camera, cmds, diags, stack = vla
+    camera.stop()
+    bad = probe.publisher(Image, "camera/image_raw", SENSOR_QOS)
+    before = int(vla_stats(diags).get("dropped_malformed", 0))
+    for msg in (Image(height=4, width=4, encoding="32FC1", step=16, data=bytes(64)),  # wrong encoding
+                Image(height=256, width=256, encoding="rgb8", step=768, data=bytes(1000)),  # size mismatch
+                Image(height=0, width=0, encoding="rgb8", step=0, data=b"")):  # empty
+        msg.header.stamp = probe.node.get_clock().now().to_msg()
+        bad.publish(msg)
+        time.sleep(0.1)
+    probe.wait_for(lambda: int(vla_stats(diags).get("dropped_malformed", 0)) >= before + 3, 5,
+                   "diagnostics counting the 3 malformed frames")
+    assert not stack.exited(), "vla_node died"
+    camera.start()
+    t0 = time.monotonic()
+    probe.wait_for(lambda: moving(cmds, t0), 10, "the policy flying on good frames again")
