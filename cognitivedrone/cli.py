@@ -419,9 +419,12 @@ def cmd_stack(args) -> int:
     stack = _ros_package()
     try:
         config = stack.config_path(args.config)
+        # The simulation talks on this machine only; the drone stack must be reachable from the
+        # ground station (instructions, the e-stop).
         s = stack.Stack(config, stack.parse_overrides(args.set or []),
                         tuple(args.nodes.split(",")) if args.nodes else None,
-                        log_dir=Path(args.logs) if args.logs else None)
+                        log_dir=Path(args.logs) if args.logs else None, localhost=config.stem != "drone",
+                        remaps=tuple(args.remap or ()))
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     print(f"stack {config}: {', '.join(s.nodes)}" + (f" (logs in {args.logs})" if args.logs else ""))
@@ -520,6 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("config", help="sim, drone, or a path to a stack YAML")
     st.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE",
                     help="override a parameter, e.g. --set vla_node.engine=torch (repeatable)")
+    st.add_argument("--remap", action="append", metavar="FROM:=TO",
+                    help="remap a topic for every node, e.g. --remap camera/image_raw:=/camera/camera/color/image_raw")
     st.add_argument("--nodes", help="start only these nodes (comma-separated)")
     st.add_argument("--until-outcome", action="store_true",
                     help="sim: stop once sim_node publishes the episode outcome; exit 0 on success, 1 otherwise")

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from cognitivedrone.policy.inputs import check_image
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
-from cognitivedrone.reasoning.loop import ReasonerLoop, ReasonerStats
-from cognitivedrone.reasoning.simple_form import parse_simple_form
+from cognitivedrone.reasoning.loop import ReasonerLoop, ReasonerStats, accept
 from cognitivedrone.safety import SafetyFilter
 from cognitivedrone.types import VelocityCommand
 
@@ -60,9 +60,11 @@ class PilotStats(ReasonerStats):
 
 class Pilot:
     def __init__(self, engine, reasoner: Reasoner | None = None, safety: SafetyFilter | None = None,
-                 config: PilotConfig = PilotConfig()):
+                 config: PilotConfig = PilotConfig(), warn: Callable[[str], None] | None = None):
+        """`warn`: where warnings go (a ROS node passes its throttled logger); default: logging."""
         self.engine = engine
         self.reasoner = reasoner
+        self._warn_to = warn
         self.safety = safety or SafetyFilter()
         self.config = config
         self.stats = PilotStats()
@@ -91,8 +93,8 @@ class Pilot:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("an instruction is a non-empty string")
         emb = self.engine.embed(text)
-        if self.reasoner is not None:
-            self.reasoner.reset()
+        if self.reasoner is not None and self.config.mode == "sim":
+            self.reasoner.reset()  # threaded: the slow loop resets it, between calls
         with self._lock:
             self._user = text
             self._active = (text, emb)
@@ -107,12 +109,13 @@ class Pilot:
         if self._loop is not None:
             self._loop.set_task(generation, text)
 
-    def offer_rewrite(self, text: str) -> bool:
-        """A rewrite of the current instruction from outside (the ROS reasoner_node), checked as
-        the in-process reasoner's answers are. True if the policy now acts on it."""
+    def offer_rewrite(self, text: str, for_instruction: str) -> bool:
+        """A rewrite from outside (the ROS reasoner_node) of `for_instruction`, checked as the
+        in-process reasoner's answers are. Ignored unless that is the current instruction (an
+        answer about the last one can arrive after a new one). True if the policy now acts on it."""
         with self._lock:
-            generation = self._generation
-        if not self._user:
+            generation, user = self._generation, self._user
+        if not user or for_instruction != user:
             return False
         accepted = self._apply(generation, Rewrite(text if isinstance(text, str) else ""))
         if accepted:
@@ -127,6 +130,7 @@ class Pilot:
 
     @property
     def user_instruction(self) -> str:
+        """The instruction as the user gave it (what rewrites are about)."""
         return self._user
 
     def estop(self, engage: bool = True) -> None:
@@ -157,10 +161,12 @@ class Pilot:
                 self._loop.offer_frame(frame)
         active = self._active
         if active is None:
+            self._last_cmd = VelocityCommand.hover()  # what tick() repeats between frames
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
         if not self._answered:
             self._wait_since = t if self._wait_since is None else self._wait_since
             if t - self._wait_since < self.config.first_answer_wait_s:
+                self._last_cmd = VelocityCommand.hover()
                 return self.safety.filter(VelocityCommand.hover(), t, self._last_frame_t, altitude_m)
         try:
             cmd = self.engine.act(image, active[1])
@@ -203,13 +209,8 @@ class Pilot:
             self._mark_answered(generation)
 
     def _apply(self, generation: int, rw: Rewrite) -> bool:
-        if not rw.text.strip():  # the reasoner abstained (nothing to say about this frame)
-            self.stats.reasoner_abstained += 1
-            return False
-        target = parse_simple_form(rw.text)
+        target = accept(rw, self.stats, self._warn)
         if target is None:
-            self.stats.rewrites_rejected += 1
-            self._warn(f"rewrite {rw.text[:120]!r} names no gate or object; keeping {self.instruction!r}")
             return False
         sentence = target.sentence()
         active = self._active
@@ -228,12 +229,13 @@ class Pilot:
         return True
 
     def _mark_answered(self, generation: int) -> None:
-        if generation == self._generation:
-            self._answered = True
+        with self._lock:  # not after a set_instruction that began a new wait
+            if generation == self._generation:
+                self._answered = True
 
     def _warn(self, msg: str) -> None:
         self.stats.last_warning = msg
-        log.warning(msg)
+        (self._warn_to or log.warning)(msg)
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def close(self) -> None:

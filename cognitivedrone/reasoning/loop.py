@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -29,13 +30,32 @@ class ReasonerStats:
     reasoner_abstained: int = 0  # empty answers: nothing to say about that frame
     reasoner_errors: int = 0  # exceptions
     reasoner_timeouts: int = 0
-    reasoner_latency_s: list[float] = field(default_factory=list)
+    reasoner_latency_s: deque = field(default_factory=lambda: deque(maxlen=1000))  # the latest calls
     last_warning: str = ""
+
+
+def accept(rw: Rewrite, stats: ReasonerStats, warn: Callable[[str], None]):
+    """The simple-form Target an answer names, or None: an empty answer is an abstention, one that
+    names no gate or object is rejected (counted and warned about). Only the Target goes on: the
+    policy gets the sentence rebuilt from it, never the backend's own words."""
+    from cognitivedrone.reasoning.simple_form import parse_simple_form
+
+    if not rw.text.strip():
+        stats.reasoner_abstained += 1
+        return None
+    target = parse_simple_form(rw.text)
+    if target is None:
+        stats.rewrites_rejected += 1
+        warn(f"rewrite {rw.text[:120]!r} names no gate or object; ignored")
+    return target
 
 
 class ReasonerLoop:
     """`on_answer(task, rewrite_or_None)` is called from the loop's thread after each call about
-    task `task` (set_task); the host decides what an answer about an older task is worth."""
+    task `task` (set_task); the host decides what an answer about an older task is worth. The
+    loop resets the reasoner (Reasoner.reset) before its first call about a new task, from its
+    own thread, when no call is running: a reset from outside could land while a call about the
+    old task is starting and let it write the old scene's answer into the new task's memory."""
 
     def __init__(self, reasoner: Reasoner, hz: float, timeout_s: float,
                  on_answer: Callable[[int, Rewrite | None], None], stats: ReasonerStats | None = None,
@@ -45,7 +65,7 @@ class ReasonerLoop:
         self.reasoner, self.period, self.timeout_s = reasoner, 1.0 / hz, timeout_s
         self.on_answer = on_answer
         self.stats = stats if stats is not None else ReasonerStats()
-        self._warn = warn or self._log_warning
+        self.warn = warn or self._log_warning
         self._task: tuple[int, str] | None = None
         self._frame = None
         self._closed = threading.Event()
@@ -53,6 +73,7 @@ class ReasonerLoop:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._call: Future | None = None
+        self._asked_task: int | None = None
 
     def start(self) -> "ReasonerLoop":
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reasoner-call")
@@ -77,27 +98,30 @@ class ReasonerLoop:
             rw = self.reasoner.rewrite(instruction, image() if callable(image) else image)
         except Exception as exc:
             self.stats.reasoner_errors += 1
-            self._warn(f"reasoner failed ({exc!r}); keeping the current instruction")
+            self.warn(f"reasoner failed ({exc!r}); keeping the current instruction")
             return None
         self.stats.reasoner_latency_s.append(time.perf_counter() - t0)
         if not isinstance(rw, Rewrite) or not isinstance(rw.text, str):
             self.stats.rewrites_rejected += 1
-            self._warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")
+            self.warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")
             return None
         return rw
 
     def _run(self) -> None:
         while not self._closed.is_set():
             started = time.monotonic()
+            self._wake.clear()  # before reading the task: a set_task from now on wakes the next wait
             frame, task = self._frame, self._task
             if frame is not None and task is not None and task[1] and (self._call is None or self._call.done()):
+                if task[0] != self._asked_task:
+                    self._asked_task = task[0]
+                    self.reasoner.reset()
                 self._call = self._pool.submit(self.ask, task[1], frame)
                 rw = self._await(self._call)
                 if self._closed.is_set():
                     return  # closed meanwhile: touch nothing (the host may be going away)
                 self.on_answer(task[0], rw)
             self._wake.wait(max(0.0, self.period - (time.monotonic() - started)))
-            self._wake.clear()
 
     def _await(self, call: Future) -> Rewrite | None:
         """The call's answer, None on timeout; returns early once closed, so close() can join this
@@ -109,7 +133,7 @@ class ReasonerLoop:
             except FutureTimeout:
                 if time.monotonic() >= deadline:
                     self.stats.reasoner_timeouts += 1
-                    self._warn(f"reasoner gave no answer within {self.timeout_s:g} s; keeping the current instruction")
+                    self.warn(f"reasoner gave no answer within {self.timeout_s:g} s; keeping the current instruction")
                     return None
         return None
 

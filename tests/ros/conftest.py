@@ -21,12 +21,16 @@ REPO = Path(__file__).resolve().parents[2]
 _domains = itertools.count()
 
 
+def worker_index(worker_id: str) -> int:
+    return int(worker_id[2:]) if worker_id.startswith("gw") else 0
+
+
 @pytest.fixture
 def ros_domain(worker_id) -> int:
-    """A domain id of this test's own: xdist workers draw from disjoint ranges (ids up to 101 keep
-    Fast DDS's ports below Linux's ephemeral range)."""
-    worker = int(worker_id[2:]) if worker_id.startswith("gw") else 0
-    return 10 + (worker * 23 + next(_domains) % 23) % 90
+    """A domain id of this test's own: up to 4 xdist workers draw from disjoint ranges of 20
+    (10..89; ids up to 101 keep Fast DDS's ports below Linux's ephemeral range; 90.. are for
+    module fixtures)."""
+    return 10 + (worker_index(worker_id) % 4) * 20 + next(_domains) % 20
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def test_reasoner_rewrites_the_drone_passes_the_right_gate_and_flies_on_when_the
         try:
             instruction.publish(String(data=episode.prompt))  # the user's words, as given
             probe.wait_for(lambda: rewrites, 90, "reasoner_node's first rewrite")
-            probe.wait_for(lambda: acting_on(diagnostics) == rewrites[0][1].data, 10, "vla_node acting on it")
+            first = json.loads(rewrites[0][1].data)
+            probe.wait_for(lambda: acting_on(diagnostics) == first["rewrite"], 10, "vla_node acting on it")
             stack.kill("reasoner_node")  # the slow loop dies: the flight goes on with the last rewrite
             probe.wait_for(lambda: outcome, 60, "sim_node's episode outcome")
         except AssertionError as exc:
@@ -45,7 +46,8 @@ def test_reasoner_rewrites_the_drone_passes_the_right_gate_and_flies_on_when_the
         alive = {n: p.poll() is None for n, p in stack.processes.items()}
     result = json.loads(outcome[0][1].data)
     gate = episode.gates[episode.target_index]
-    assert f"{gate.size} {gate.shape} {gate.color} gate with the digit 8" in rewrites[0][1].data
+    assert first == {"instruction": episode.prompt,  # tagged with what it rewrites
+                     "rewrite": f"Fly through the {gate.size} {gate.shape} {gate.color} gate with the digit 8"}
     assert result["outcome"] == "success" and result["gate_passed"] == episode.target_index + 1, \
         f"{result}\n{log_tail(tmp_path)}"
     assert alive == {"sim_node": True, "vla_node": True, "reasoner_node": False}
@@ -83,9 +85,14 @@ def test_stack_configs_name_known_nodes_and_bad_ones_are_refused(tmp_path):
         Stack(config_path("drone"), parse_overrides(["sim_node.index=3"]))
 
 
-def test_a_bad_parameter_stops_the_node_with_a_message(ros_env):
-    run = subprocess.run([sys.executable, "-m", "cognitivedrone_ros.vla_node", "--ros-args", "-p", "engine:=tpu"],
+@pytest.mark.parametrize("node, param, says", [
+    ("vla_node", "engine:=tpu", "parameter engine='tpu' is invalid: expected torch, onnxruntime or tensorrt"),
+    ("reasoner_node", "reasoner:=none", "without a reasoner, don't start reasoner_node"),
+    ("mavros_bridge", "rate_hz:=1", "parameter rate_hz=1.0 is invalid: expected a number > 2"),
+])
+def test_a_bad_parameter_stops_the_node_with_a_message(ros_env, node, param, says):
+    run = subprocess.run([sys.executable, "-m", f"cognitivedrone_ros.{node}", "--ros-args", "-p", param],
                          env=ros_env, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2
-    assert "parameter engine='tpu' is invalid: expected torch, onnxruntime or tensorrt" in run.stderr
+    assert run.returncode == 2, run.stderr
+    assert says in run.stderr
     assert "Traceback" not in run.stderr

@@ -40,9 +40,11 @@ class OfflineReasoner(Reasoner):
     def perceive(self, image: np.ndarray):
         from cognitivedrone.reasoning.offline.perception import decode
 
+        from cognitivedrone.policy.inputs import fit_image
+
         size = self.model.config.image_size
         if image.shape != (size, size, 3):
-            image = _resize(image, size)
+            image = fit_image(image, size)
         with self._torch.inference_mode():
             return decode(self.model(self._torch.from_numpy(np.array(image, np.uint8))[None]), self.model.config,
                           self.threshold)[0]
@@ -71,8 +73,3 @@ class OfflineReasoner(Reasoner):
 
         return asset_label(self.assets[int(index)])
 
-
-def _resize(image: np.ndarray, size: int) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))

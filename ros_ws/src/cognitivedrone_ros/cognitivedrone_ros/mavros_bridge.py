@@ -21,7 +21,8 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from rclpy.node import Node
 
-from cognitivedrone_ros.conversions import twist_to_command, yaw_from_quaternion
+from cognitivedrone.types import VelocityCommand
+from cognitivedrone_ros.conversions import command_to_twist, twist_to_command, yaw_from_quaternion
 from cognitivedrone_ros.frames import body_to_enu
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS, EVENTS_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, one_of, positive, run,
@@ -47,6 +48,7 @@ class MavrosBridge(Node):
         self.sent = 0
         self.zero_sent = 0
         self.bad_inputs = 0
+        self.reported_bad = 0  # bad_inputs at the last diagnostics: the level reflects the last period
         self.reason = "no cmd_vel yet"
         self.pub = self.create_publisher(TwistStamped, "mavros/setpoint_velocity/cmd_vel", COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
@@ -85,19 +87,16 @@ class MavrosBridge(Node):
         if reason and reason != self.reason:
             self.get_logger().warning(f"sending zero velocity: {reason}")
         self.reason = reason
-        msg = TwistStamped()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = "map" if self.params["frame"] == "enu" else "base_link"
-        msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = float(vx), float(vy), float(vz)
-        msg.twist.angular.z = float(wz)
-        self.pub.publish(msg)
+        frame_id = "map" if self.params["frame"] == "enu" else "base_link"
+        self.pub.publish(command_to_twist(VelocityCommand(vx, vy, vz, wz), self.get_clock().now().to_msg(), frame_id))
         self.sent += 1
         self.zero_sent += bool(reason)
 
     def publish_diagnostics(self) -> None:
         values = {"frame": self.params["frame"], "sent": self.sent, "zero_sent": self.zero_sent,
                   "bad_inputs": self.bad_inputs, "reason": self.reason or "streaming"}
-        level = WARN if self.reason or self.bad_inputs else OK
+        level = WARN if self.reason or self.bad_inputs > self.reported_bad else OK
+        self.reported_bad = self.bad_inputs
         self.diag_pub.publish(diagnostic(self, "set-points", level, self.reason or "streaming", values))
 
 

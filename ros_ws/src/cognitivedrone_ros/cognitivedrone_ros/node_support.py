@@ -47,13 +47,14 @@ def one_of(*choices) -> Callable[[Any], bool]:
 
 def declare_params(node: Node, params: list[Param]) -> dict[str, Any]:
     """Declare each parameter with its description; a value that fails its check stops the node
-    with a message naming the parameter, the value and what it should be."""
+    with a message naming the parameter, the value and what it should be. Read-only: the nodes
+    read them once, so `ros2 param set` must not report a change that never takes effect."""
     values = {}
     for p in params:
         # Typed by the default, except that a whole number is fine where a float is expected
         # (`-p rate_hz:=30` would otherwise end the node with an InvalidParameterTypeException).
         loose = isinstance(p.default, float)
-        descriptor = ParameterDescriptor(description=p.description, dynamic_typing=loose)
+        descriptor = ParameterDescriptor(description=p.description, dynamic_typing=loose, read_only=True)
         value = node.declare_parameter(p.name, p.default, descriptor).value
         if loose and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -116,7 +117,12 @@ def run(make_node: Callable[[], Node], args=None) -> None:
     rclpy.init(args=args)
     node = None
     try:
-        node = make_node()
+        try:
+            node = make_node()
+        except (ValueError, FileNotFoundError, EngineError, ReasonerError) as exc:
+            # parameters, checkpoints, backends: say what is wrong, no traceback
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
         # One thread: every callback here is short (the policy ~1 ms; the reasoner runs in its own
         # thread). rclpy's MultiThreadedExecutor busy-waits while a callback group is busy, which
         # took a whole core and starved the simulator's 10 Hz step (measured: 1 step/s at times).
@@ -125,10 +131,6 @@ def run(make_node: Callable[[], Node], args=None) -> None:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except (ValueError, FileNotFoundError, EngineError, ReasonerError) as exc:
-        # parameters, checkpoints, backends: say what is wrong, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
     finally:
         if node is not None:
             close = getattr(node, "close", None)

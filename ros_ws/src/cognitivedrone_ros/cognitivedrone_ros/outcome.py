@@ -9,6 +9,7 @@ import time
 def wait_for_outcome(timeout_s: float, alive=lambda: True, topic: str = "episode/outcome") -> dict | None:
     """The first outcome published within `timeout_s`, or None; stops early when alive() is False."""
     import rclpy
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
     from std_msgs.msg import String
 
@@ -19,7 +20,7 @@ def wait_for_outcome(timeout_s: float, alive=lambda: True, topic: str = "episode
     node = Node("outcome_listener", context=context)
     got: list[dict] = []
     node.create_subscription(String, topic, lambda m: got.append(json.loads(m.data)), LATCHED_QOS)
-    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     deadline = time.monotonic() + timeout_s
     try:

@@ -47,13 +47,12 @@ def measure_ros(checkpoint: str | Path, engine: str = "onnxruntime", hz: float =
     from rclpy.node import Node
     from sensor_msgs.msg import Image
 
-    from cognitivedrone_ros.conversions import rgb_to_image
+    from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns
     from cognitivedrone_ros.node_support import EVENTS_QOS, SENSOR_QOS
     from cognitivedrone_ros.stack import Stack, config_path, ros_env
 
     overrides = {"vla_node": {"engine": engine, "checkpoint": str(Path(checkpoint).resolve()),
-                              "wait_for_rewrite_s": "0.0", "initial_instruction": f'"{INSTRUCTION}"',
-                              "max_image_age_s": "0.0"}}
+                              "wait_for_rewrite_s": "0.0", "initial_instruction": f'"{INSTRUCTION}"'}}
     env = ros_env()
     domain = int(env.get("ROS_DOMAIN_ID", "0"))
     stack = Stack(config_path("sim"), overrides, nodes=("vla_node",), env=env, log_dir=log_dir)
@@ -66,8 +65,7 @@ def measure_ros(checkpoint: str | Path, engine: str = "onnxruntime", hz: float =
 
     def on_cmd(msg: TwistStamped) -> None:
         t = time.perf_counter()
-        key = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        t_sent = sent.pop(key, None)
+        t_sent = sent.pop(stamp_to_ns(msg.header.stamp), None)
         if t_sent is not None and counting.is_set():
             latency.append(t - t_sent)
 
@@ -108,7 +106,7 @@ def measure_ros(checkpoint: str | Path, engine: str = "onnxruntime", hz: float =
             img = frames[k % len(frames)]
             image_px = img.shape[0]
             stamp = node.get_clock().now().to_msg()
-            sent[stamp.sec * 1_000_000_000 + stamp.nanosec] = time.perf_counter()
+            sent[stamp_to_ns(stamp)] = time.perf_counter()
             pub.publish(rgb_to_image(img, stamp))
             published += counting.is_set()
             k += 1

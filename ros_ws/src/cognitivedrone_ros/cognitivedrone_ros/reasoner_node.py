@@ -2,8 +2,10 @@
 latest camera frame, at `rate_hz`, in a background thread (cognitivedrone.reasoning.loop).
 
 Subscribes: camera/image_raw (sensor QoS; only the newest frame is kept, converted when the
-reasoner runs), instruction (transient local). Publishes: instruction/rewritten (std_msgs/String,
-the canonical simple-form sentence; vla_node checks it again), diagnostics.
+reasoner runs), instruction (transient local). Publishes: instruction/rewritten (std_msgs/String
+holding JSON {"instruction": the user's words, "rewrite": the canonical simple-form sentence}:
+DDS does not order messages across topics, so vla_node must be able to tell an answer about the
+last instruction from one about the current; it checks the sentence again), diagnostics.
 
 Only a parse of the simple form is published, never the backend's own words; an answer that
 names no gate or object, a timeout or an exception publishes nothing, and the flight goes on
@@ -12,6 +14,7 @@ with what vla_node has. If this node dies, vla_node keeps flying on the last rew
 
 from __future__ import annotations
 
+import json
 import threading
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -25,8 +28,10 @@ from cognitivedrone_ros.node_support import (
 )
 
 PARAMS = [
-    Param("reasoner", "offline", "backend: offline[:DIR], hf:PATH, openai:URL[#model], none, or package.module:Class",
-          lambda v: isinstance(v, str) and bool(v), "a reasoner spec"),
+    Param("reasoner", "offline", "backend: offline[:DIR], hf:PATH, openai:URL[#model] or package.module:Class "
+          "(no reasoner: leave this node out and set vla_node wait_for_rewrite_s:=0)",
+          lambda v: isinstance(v, str) and bool(v) and v != "none",
+          "a reasoner spec other than none (without a reasoner, don't start reasoner_node)"),
     Param("rate_hz", 2.0, "how often to ask the reasoner about the newest frame (Hz)", positive, "a number > 0"),
     Param("timeout_s", 5.0, "an answer later than this is dropped (s)", positive, "a number > 0"),
     Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
@@ -44,6 +49,7 @@ class ReasonerNode(Node):
         self.loop = ReasonerLoop(self.reasoner, p["rate_hz"], p["timeout_s"], self.on_answer,
                                  warn=lambda m: self.get_logger().warning(m, throttle_duration_sec=2.0))
         self.task = 0
+        self.instructions: dict[int, str] = {}
         self.lock = threading.Lock()
         self.frames = 0
         self.dropped = 0
@@ -79,33 +85,29 @@ class ReasonerNode(Node):
             self.task += 1
             self.published = ""
             task = self.task
-        self.reasoner.reset()
-        self.loop.set_task(task, text)
+            self.instructions = {task: text}
+        self.loop.set_task(task, text)  # the loop resets the reasoner before its first call on it
         self.get_logger().info(f"instruction: {text!r}")
 
     def on_answer(self, task: int, rw) -> None:
-        from cognitivedrone.reasoning.simple_form import parse_simple_form
+        from cognitivedrone.reasoning.loop import accept
 
-        if rw is not None and not rw.text.strip():
-            self.loop.stats.reasoner_abstained += 1
-        if rw is None or not rw.text.strip() or task != self.task:
-            return  # failed, abstained, or about an instruction since replaced
-        target = parse_simple_form(rw.text)
-        if target is None:
-            self.loop.stats.rewrites_rejected += 1
-            self.get_logger().warning(f"rewrite {rw.text[:120]!r} names no gate or object; not published",
-                                      throttle_duration_sec=2.0)
-            return
+        if rw is None:
+            return  # failed: the loop has said why
+        target = accept(rw, self.loop.stats, self.loop.warn)
+        instruction = self.instructions.get(task)
+        if target is None or instruction is None:
+            return  # abstained, unusable, or about an instruction since replaced
         sentence = target.sentence()
         self.loop.stats.rewrites_accepted += 1
-        self.pub.publish(String(data=sentence))
+        self.pub.publish(String(data=json.dumps({"instruction": instruction, "rewrite": sentence})))
         if sentence != self.published:
             self.get_logger().info(f"rewrite: {sentence!r} ({rw.rationale[:160]})")
         self.published = sentence
 
     def publish_diagnostics(self) -> None:
         s = self.loop.stats
-        lat = s.reasoner_latency_s[-100:]
+        lat = list(s.reasoner_latency_s)[-100:]
         values = {"reasoner": self.params["reasoner"], "frames": self.frames, "dropped_malformed": self.dropped,
                   "calls": s.reasoner_calls, "published": s.rewrites_accepted, "rejected": s.rewrites_rejected,
                   "abstained": s.reasoner_abstained, "errors": s.reasoner_errors, "timeouts": s.reasoner_timeouts,

@@ -28,7 +28,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from cognitivedrone_ros.conversions import rgb_to_image, twist_to_command
+from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns, twist_to_command
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, one_of,
     positive, run,
@@ -111,7 +111,7 @@ class SimNode(Node):
     def on_cmd(self, msg: TwistStamped) -> None:
         try:
             self.cmd, self.cmd_t = twist_to_command(msg), time.monotonic()
-            if msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec == self.frame_stamp:
+            if stamp_to_ns(msg.header.stamp) == self.frame_stamp:
                 self.answer = self.cmd
         except ValueError as exc:
             self.bad_commands += 1
@@ -165,7 +165,7 @@ class SimNode(Node):
 
     def publish_frame(self) -> None:
         stamp = self.get_clock().now().to_msg()
-        self.frame_stamp, self.frame_t, self.answer = stamp.sec * 1_000_000_000 + stamp.nanosec, time.monotonic(), None
+        self.frame_stamp, self.frame_t, self.answer = stamp_to_ns(stamp), time.monotonic(), None
         self.image_pub.publish(rgb_to_image(self.obs["image"], stamp, "camera"))
         self.odom_pub.publish(self.odometry(stamp))
 

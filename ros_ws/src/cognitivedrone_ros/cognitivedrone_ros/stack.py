@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,11 +72,15 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def ros_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment the nodes need in a venv with the ROS 2 wheels (DESIGN §7)."""
+def ros_env(base: dict[str, str] | None = None, localhost: bool = True) -> dict[str, str]:
+    """The environment the nodes need in a venv with the ROS 2 wheels (DESIGN §7). `localhost`:
+    discovery stays on this machine unless the caller's environment says otherwise (the
+    simulation; not the drone stack, which a ground station must reach). The variable is Iron's
+    and later; on Humble set ROS_LOCALHOST_ONLY=1 yourself."""
     env = dict(os.environ if base is None else base)
     env.setdefault("AMENT_PREFIX_PATH", sys.prefix)  # the wheels' ament index lives in the venv
-    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    if localhost:
+        env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -91,6 +94,8 @@ class Stack:
     nodes: tuple[str, ...] | None = None  # a subset of the config's nodes (default: all)
     env: dict[str, str] | None = None
     log_dir: Path | None = None  # each node's output in <log_dir>/<node>.log (default: inherited)
+    localhost: bool = True  # see ros_env
+    remaps: tuple[str, ...] = ()  # "FROM:=TO" topic remappings for every node (e.g. the camera's topic)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -99,6 +104,9 @@ class Stack:
         for node in self.overrides:
             if node not in self.spec:
                 raise ValueError(f"--set names {node!r}, which is not in {self.config} ({', '.join(self.spec)})")
+        for remap in self.remaps:
+            if ":=" not in remap or remap.startswith("__"):
+                raise ValueError(f"--remap {remap!r}: expected FROM:=TO, e.g. camera/image_raw:=/camera/color/image_raw")
         self.nodes = tuple(self.nodes or self.spec)
         for node in self.nodes:
             if node not in self.spec:
@@ -109,10 +117,12 @@ class Stack:
                "--params-file", str(self.config)]
         for param, value in self.overrides.get(node, {}).items():
             cmd += ["-p", f"{param}:={value}"]
+        for remap in self.remaps:
+            cmd += ["-r", remap]
         return cmd
 
     def start(self, node: str | None = None) -> None:
-        env = ros_env(self.env)
+        env = ros_env(self.env, self.localhost)
         for name in ([node] if node else self.nodes):
             out = None
             if self.log_dir is not None:
@@ -152,15 +162,25 @@ class Stack:
         self.stop()
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: a node must not outlive the launcher (killed, crashed) and go
-    on publishing (Linux; elsewhere stop() is the only cleanup)."""
+def _find_prctl():
+    # Looked up here, in the parent: loading a library in a child forked from a threaded process
+    # can deadlock.
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+_PRCTL = _find_prctl()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: a node must not outlive the launcher (killed, crashed) and go
+    on publishing (Linux; elsewhere stop() is the only cleanup)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def log_tail(log_dir: Path, lines: int = 15) -> str:
@@ -171,6 +191,3 @@ def log_tail(log_dir: Path, lines: int = 15) -> str:
         parts.append(f"--- {f.name}\n" + "\n".join(text))
     return "\n".join(parts)
 
-
-def temp_log_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="cognitivedrone-stack-"))

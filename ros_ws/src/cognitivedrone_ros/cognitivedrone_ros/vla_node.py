@@ -2,8 +2,9 @@
 (policy engine + safety filter); rewrites from reasoner_node arrive on `instruction/rewritten`.
 
 Subscribes: camera/image_raw (sensor_msgs/Image, sensor QoS), instruction (std_msgs/String,
-transient local), instruction/rewritten (std_msgs/String), odom (nav_msgs/Odometry: altitude
-for the altitude bounds; optional). Publishes: cmd_vel (geometry_msgs/TwistStamped, base_link;
+transient local), instruction/rewritten (std_msgs/String, JSON {"instruction", "rewrite"} from
+reasoner_node), odom (nav_msgs/Odometry: altitude for the altitude bounds, used while under
+0.5 s old; on a drone remap it to mavros/local_position/odom). Publishes: cmd_vel (geometry_msgs/TwistStamped, base_link;
 stamped with the frame's stamp, so latency is measurable end to end), diagnostics. Service:
 estop (std_srvs/SetBool: true latches zero velocity, false releases).
 
@@ -14,8 +15,8 @@ stale_after_s plus one watchdog period; cmd_vel also never goes quieter than 20 
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -28,11 +29,12 @@ from std_srvs.srv import SetBool
 
 from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, LatencyWindow, Param, declare_params, diagnostic,
+    COMMAND_QOS, ERROR, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, LatencyWindow, Param, declare_params, diagnostic,
     non_negative, one_of, positive, run,
 )
 
 KEEPALIVE_HZ = 20.0  # cmd_vel never goes quieter than this, frames or not
+ODOM_FRESH_S = 0.5  # an altitude older than this is not used for the altitude bounds
 
 PARAMS = [
     Param("checkpoint", "checkpoints/default", "policy checkpoint directory (config.json + model.safetensors; "
@@ -43,8 +45,8 @@ PARAMS = [
     Param("airframe", "cf2x", "airframe whose limits the safety filter clamps to (cf2x, racer)",
           one_of("cf2x", "racer"), "cf2x or racer"),
     Param("stale_after_s", 0.2, "hover when the newest frame is older than this (s)", positive, "a number > 0"),
-    Param("max_image_age_s", 0.5, "drop a frame whose header stamp is older than this on arrival (s; 0: don't check)",
-          non_negative, "a number >= 0"),
+    Param("max_image_age_s", 0.2, "drop a frame whose header stamp is older than this on arrival (s); 0: don't "
+          "look at stamps (a camera that does not stamp with this machine's clock)", non_negative, "a number >= 0"),
     Param("watchdog_hz", 100.0, "rate of the timer that re-sends the filtered command between frames (Hz)",
           positive, "a number > 0"),
     Param("wait_for_rewrite_s", 2.0, "after a new instruction, hover this long at most for reasoner_node's "
@@ -80,17 +82,22 @@ class VlaNode(Node):
         if p["engine"] != "torch":
             export_where_possible(checkpoint, log=self.get_logger().info)
         self.engine = make_engine(p["engine"], checkpoint, threads=p["threads"])
+        self.engine.embed("hover")  # loads the text model now, not in the first instruction's callback
+        if p["stale_after_s"] + 1.0 / p["watchdog_hz"] > 0.25:
+            self.get_logger().warning(f"stale_after_s {p['stale_after_s']} + one watchdog period is over 0.25 s: "
+                                      "the drone keeps flying longer than that on a camera that stopped")
         safety = SafetyFilter(SafetyConfig.for_airframe(p["airframe"], stale_after_s=p["stale_after_s"]))
         self.pilot = Pilot(self.engine, None, safety, PilotConfig(
             mode="threaded", external_rewrites=p["wait_for_rewrite_s"] > 0,
-            first_answer_wait_s=p["wait_for_rewrite_s"]))
+            first_answer_wait_s=p["wait_for_rewrite_s"]),
+            warn=lambda m: self.get_logger().warning(m, throttle_duration_sec=2.0))
         self.t0 = time.monotonic()
-        self.altitude = None
+        self.altitude, self.altitude_t = None, -1e9
         self.latency = LatencyWindow()
-        self.dropped = {"malformed": 0, "stale": 0}
+        self.counts = {"dropped_malformed": 0, "dropped_stale": 0, "rewrites_accepted": 0, "rewrites_ignored": 0}
+        self.reported = {}  # counts at the last diagnostics: a level reflects the last period only
         self.last_publish = 0.0
         self.last_cmd = None
-        self.rewrites = {"accepted": 0, "ignored": 0}
 
         # One executor thread (node_support.run): frames, the watchdog and the e-stop take turns,
         # so the safety filter's state needs no lock; a frame holds the others up for ~1 ms.
@@ -112,6 +119,10 @@ class VlaNode(Node):
     def now(self) -> float:
         return time.monotonic() - self.t0
 
+    def altitude_now(self) -> float | None:
+        """The last odom altitude, None once older than ODOM_FRESH_S: stale bounds are no bounds."""
+        return self.altitude if time.monotonic() - self.altitude_t <= ODOM_FRESH_S else None
+
     # -- inputs ------------------------------------------------------------------------------------
     def on_image(self, msg: Image) -> None:
         from cognitivedrone.policy.inputs import fit_image
@@ -120,21 +131,21 @@ class VlaNode(Node):
         try:
             rgb = fit_image(image_to_rgb(msg), self.engine.image_size)
         except ValueError as exc:
-            self.dropped["malformed"] += 1
+            self.counts["dropped_malformed"] += 1
             self.get_logger().warning(f"dropped a camera frame: {exc}", throttle_duration_sec=2.0)
             return
-        stamped = stamp_to_s(msg.header.stamp) > 0
-        age = max(0.0, self.get_clock().now().nanoseconds * 1e-9 - stamp_to_s(msg.header.stamp)) if stamped else 0.0
         max_age = self.params["max_image_age_s"]
-        if max_age > 0 and age > max_age:
-            self.dropped["stale"] += 1
+        stamped = max_age > 0 and stamp_to_s(msg.header.stamp) > 0
+        age = max(0.0, self.get_clock().now().nanoseconds * 1e-9 - stamp_to_s(msg.header.stamp)) if stamped else 0.0
+        if age > max_age > 0:
+            self.counts["dropped_stale"] += 1
             self.get_logger().warning(f"dropped a camera frame {age:.2f} s old (max_image_age_s {max_age})",
                                       throttle_duration_sec=2.0)
             return
         now = self.now()
         # The view's age counts from its stamp (the camera's clock is this machine's, as a driver
         # stamps it), so a frame delayed on the way does not keep the drone flying longer.
-        cmd = self.pilot.on_frame(rgb, now, altitude_m=self.altitude, taken_t=now - age)
+        cmd = self.pilot.on_frame(rgb, now, altitude_m=self.altitude_now(), taken_t=now - age)
         self.publish(cmd, msg.header.stamp)
         self.latency.add(time.perf_counter() - t_arrival)
 
@@ -143,25 +154,36 @@ class VlaNode(Node):
         if not text:
             self.get_logger().warning("ignored an empty instruction")
             return
-        self.pilot.set_instruction(text)
+        try:
+            self.pilot.set_instruction(text)
+        except Exception as exc:  # the text model failing: keep flying the current instruction
+            self.get_logger().error(f"could not take instruction {text!r} ({exc!r}); "
+                                    f"keeping {self.pilot.instruction!r}")
+            return
         self.get_logger().info(f"instruction: {text!r}")
 
     def on_rewrite(self, msg: String) -> None:
-        if self.pilot.offer_rewrite(msg.data):
-            self.rewrites["accepted"] += 1
+        try:
+            tagged = json.loads(msg.data)
+            rewrite, about = str(tagged["rewrite"]), str(tagged["instruction"])
+        except (ValueError, TypeError, KeyError):
+            rewrite, about = msg.data, None
+        if about is not None and self.pilot.offer_rewrite(rewrite, about.strip()):
+            self.counts["rewrites_accepted"] += 1
             self.get_logger().info(f"acting on {self.pilot.instruction!r}", throttle_duration_sec=5.0)
-        else:
-            self.rewrites["ignored"] += 1
-            self.get_logger().warning(f"ignored rewrite {msg.data[:120]!r}: names no gate or object, or no instruction",
-                                      throttle_duration_sec=2.0)
+            return
+        self.counts["rewrites_ignored"] += 1
+        why = ("not JSON {\"instruction\": ..., \"rewrite\": ...}" if about is None else
+               "about another instruction" if about.strip() != self.pilot.user_instruction else "names no gate or object")
+        self.get_logger().warning(f"ignored rewrite {msg.data[:120]!r}: {why}", throttle_duration_sec=2.0)
 
     def on_odom(self, msg: Odometry) -> None:
-        self.altitude = float(msg.pose.pose.position.z)
+        self.altitude, self.altitude_t = float(msg.pose.pose.position.z), time.monotonic()
 
     def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self.pilot.estop(bool(request.data))
         # Now, not at the next frame: the e-stop must not wait for the camera.
-        self.publish(self.pilot.tick(self.now(), self.altitude), self.get_clock().now().to_msg())
+        self.publish(self.pilot.tick(self.now(), self.altitude_now()), self.get_clock().now().to_msg())
         response.success = True
         response.message = "e-stop engaged: zero velocity until released" if request.data else "e-stop released"
         self.get_logger().warning(response.message)
@@ -173,7 +195,7 @@ class VlaNode(Node):
         frame went stale: hover now) or to keep cmd_vel at >= KEEPALIVE_HZ when frames are slow."""
         if time.monotonic() - self.last_publish < 0.5 / self.params["watchdog_hz"]:
             return  # a frame's command just went out
-        cmd = self.pilot.tick(self.now(), self.altitude)
+        cmd = self.pilot.tick(self.now(), self.altitude_now())
         if cmd != self.last_cmd or time.monotonic() - self.last_publish >= 1.0 / KEEPALIVE_HZ:
             self.publish(cmd, self.get_clock().now().to_msg())
 
@@ -183,17 +205,22 @@ class VlaNode(Node):
 
     def stats(self) -> dict:
         s = self.pilot.stats
-        return {"engine": self.params["engine"], "frames": s.frames, **self.latency.summary(),
-                "dropped_malformed": self.dropped["malformed"] + s.dropped_frames, "dropped_stale": self.dropped["stale"],
-                "policy_errors": s.policy_errors, "rewrites_accepted": self.rewrites["accepted"],
-                "rewrites_ignored": self.rewrites["ignored"], "estop": self.pilot.safety.estopped,
-                "instruction": self.pilot.instruction,
-                **{f"safety_{k}": v for k, v in asdict(self.pilot.safety.events).items()}}
+        return {"engine": self.params["engine"], "frames": s.frames, **self.latency.summary(), **self.counts,
+                "policy_errors": s.policy_errors, "estop": self.pilot.safety.estopped,
+                "altitude_known": self.altitude_now() is not None, "instruction": self.pilot.instruction}
 
     def publish_diagnostics(self) -> None:
         st = self.stats()
-        level = WARN if st["estop"] or st["dropped_malformed"] or st["dropped_stale"] else OK
-        message = "e-stop engaged" if st["estop"] else f"{st['rate_hz']:.1f} Hz, p99 {st['latency_p99_ms']:.2f} ms"
+        new = {k: st[k] - self.reported.get(k, 0) for k in ("policy_errors", "dropped_malformed", "dropped_stale")}
+        self.reported = {k: st[k] for k in new}
+        if new["policy_errors"]:
+            level, message = ERROR, f"the policy failed {new['policy_errors']} time(s): hovering"
+        elif st["estop"]:
+            level, message = WARN, "e-stop engaged"
+        elif new["dropped_malformed"] or new["dropped_stale"]:
+            level, message = WARN, f"dropped {new['dropped_malformed']} malformed, {new['dropped_stale']} stale frame(s)"
+        else:
+            level, message = OK, f"{st['rate_hz']:.1f} Hz, p99 {st['latency_p99_ms']:.2f} ms"
         self.diag_pub.publish(diagnostic(self, "fast loop", level, message, st))
 
     def close(self) -> None:

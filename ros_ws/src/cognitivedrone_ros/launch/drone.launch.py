@@ -13,32 +13,23 @@ import os
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
-from cognitivedrone_ros.stack import load_stack
+from cognitivedrone_ros.launching import override_arguments, stack_nodes
 
 OVERRIDES = {"engine": "vla_node", "checkpoint": "vla_node", "reasoner": "reasoner_node", "frame": "mavros_bridge"}
-
-
-def nodes(context):
-    config = LaunchConfiguration("config").perform(context)
-    camera = LaunchConfiguration("camera_topic").perform(context)
-    actions = []
-    for name in load_stack(config):
-        extra = {k: LaunchConfiguration(k).perform(context) for k, node in OVERRIDES.items() if node == name}
-        extra = {k: v for k, v in extra.items() if v}
-        remap = [("camera/image_raw", camera)] if name in ("vla_node", "reasoner_node") else []
-        actions.append(Node(package="cognitivedrone_ros", executable=name, name=name, output="screen",
-                            parameters=[config, extra] if extra else [config], remappings=remap))
-    return actions
+# The camera driver's topic for both nodes that read frames; MAVROS's odometry for the altitude bounds.
+REMAPPINGS = {"vla_node": [("camera/image_raw", "camera_topic"), ("odom", "odom_topic")],
+              "reasoner_node": [("camera/image_raw", "camera_topic")]}
 
 
 def generate_launch_description():
     default = os.path.join(get_package_share_directory("cognitivedrone_ros"), "config", "drone.yaml")
-    args = [DeclareLaunchArgument("config", default_value=default, description="stack YAML (node set + parameters)"),
-            DeclareLaunchArgument("camera_topic", default_value="/camera/image_raw",
-                                  description="the camera's sensor_msgs/Image topic (any 8-bit RGB/BGR/mono)")]
-    args += [DeclareLaunchArgument(k, default_value="", description=f"{node} {k} (empty: as in the config)")
-             for k, node in OVERRIDES.items()]
-    return LaunchDescription([*args, OpaqueFunction(function=nodes)])
+    return LaunchDescription([
+        DeclareLaunchArgument("config", default_value=default, description="stack YAML (node set + parameters)"),
+        DeclareLaunchArgument("camera_topic", default_value="/camera/image_raw",
+                              description="the camera's sensor_msgs/Image topic (any 8-bit RGB/BGR/mono)"),
+        DeclareLaunchArgument("odom_topic", default_value="/mavros/local_position/odom",
+                              description="nav_msgs/Odometry with the altitude (the safety filter's altitude bounds)"),
+        *override_arguments(OVERRIDES),
+        OpaqueFunction(function=lambda context: stack_nodes(context, OVERRIDES, REMAPPINGS)),
+    ])

@@ -12,29 +12,17 @@ import os
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
-from cognitivedrone_ros.stack import load_stack
+from cognitivedrone_ros.launching import override_arguments, stack_nodes
 
 OVERRIDES = {"engine": "vla_node", "checkpoint": "vla_node", "reasoner": "reasoner_node", "episode": "sim_node",
              "suite": "sim_node"}
 
 
-def nodes(context):
-    config = LaunchConfiguration("config").perform(context)
-    actions = []
-    for name in load_stack(config):
-        extra = {k: LaunchConfiguration(k).perform(context) for k, node in OVERRIDES.items() if node == name}
-        extra = {k: v for k, v in extra.items() if v}
-        actions.append(Node(package="cognitivedrone_ros", executable=name, name=name, output="screen",
-                            parameters=[config, extra] if extra else [config]))
-    return actions
-
-
 def generate_launch_description():
     default = os.path.join(get_package_share_directory("cognitivedrone_ros"), "config", "sim.yaml")
-    args = [DeclareLaunchArgument("config", default_value=default, description="stack YAML (node set + parameters)")]
-    args += [DeclareLaunchArgument(k, default_value="", description=f"{node} {k} (empty: as in the config)")
-             for k, node in OVERRIDES.items()]
-    return LaunchDescription([*args, OpaqueFunction(function=nodes)])
+    return LaunchDescription([
+        DeclareLaunchArgument("config", default_value=default, description="stack YAML (node set + parameters)"),
+        *override_arguments(OVERRIDES),
+        OpaqueFunction(function=lambda context: stack_nodes(context, OVERRIDES)),
+    ])
