@@ -130,8 +130,8 @@ def cmd_perf(args) -> int:
 
         n = "onnxruntime" if "onnxruntime" in engines else next(iter(engines))
         eng = engines[n]
-        calm = measure_pilot(eng, frames, instruction, args.iters, args.warmup, None)
-        busy = measure_pilot(eng, frames, instruction, args.iters, args.warmup, args.reasoner_delay)
+        # 4 rounds of at least 2,500 calls (~3 s), so each spans a reasoner call ending (~2.5 s in).
+        calm, busy = measure_pilot(eng, frames, instruction, max(args.iters, 10000), args.warmup, args.reasoner_delay)
         result["fast_loop"]["pilot"] = {**asdict(calm), "engine": n, "path": "Pilot.on_frame: checks + policy + safety filter"}
         result["fast_loop"]["pilot_slow_reasoner"] = {**asdict(busy), "engine": n, "reasoner_delay_s": args.reasoner_delay,
                                                       "path": "as pilot, with a reasoner taking reasoner_delay_s per call in the background"}
@@ -504,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--warmup", type=int, default=200, help="untimed calls first (default 200)")
     pf.add_argument("--frames", type=int, default=100, help="distinct frames cycled through (default 100)")
     pf.add_argument("--reasoner-delay", type=float, default=2.0, metavar="S",
-                    help="also time the fast loop through Pilot, alone and beside a reasoner taking S seconds per call (0: skip; default 2)")
+                    help="also time the fast loop through Pilot, alone and beside a reasoner taking S seconds per call, in "
+                         "alternating rounds (at least 10,000 calls each; 0: skip; default 2)")
     pf.add_argument("--out", help="write the figures as JSON here (e.g. bench/perf/default.json)")
     pf.add_argument("--ros", action="store_true",
                     help="instead: camera image -> cmd_vel latency across processes, vla_node in its own process "

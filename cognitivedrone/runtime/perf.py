@@ -33,8 +33,8 @@ class LatencyStats:
     threads: int
 
 
-def time_calls(call: Callable[[int], object], iters: int, warmup: int, threads: int) -> LatencyStats:
-    """Time `call(i)` for i in range(iters) after `warmup` untimed calls."""
+def sample_calls(call: Callable[[int], object], iters: int, warmup: int) -> np.ndarray:
+    """Milliseconds of `call(i)` for i in range(iters) after `warmup` untimed calls."""
     for i in range(warmup):
         call(i)
     t = np.empty(iters)
@@ -43,7 +43,16 @@ def time_calls(call: Callable[[int], object], iters: int, warmup: int, threads: 
         t0 = clock()
         call(i)
         t[i] = clock() - t0
-    ms = t * 1e3
+    return t * 1e3
+
+
+def time_calls(call: Callable[[int], object], iters: int, warmup: int, threads: int) -> LatencyStats:
+    """Time `call(i)` for i in range(iters) after `warmup` untimed calls."""
+    return stats_of(sample_calls(call, iters, warmup), threads)
+
+
+def stats_of(ms: np.ndarray, threads: int) -> LatencyStats:
+    iters = len(ms)
     mean = float(ms.mean())
     return LatencyStats(round(float(np.percentile(ms, 50)), 4), round(float(np.percentile(ms, 90)), 4),
                         round(float(np.percentile(ms, 99)), 4), round(mean, 4), round(1e3 / mean, 1), iters, threads)
@@ -89,9 +98,12 @@ def machine_info() -> dict:
 
 
 def measure_pilot(engine: PolicyEngine, frames: np.ndarray, instruction: str, iters: int, warmup: int,
-                  reasoner_delay_s: float | None) -> LatencyStats:
-    """The fast loop through Pilot (frame checks, policy, safety filter) on the wall clock, with
-    no reasoner or with one that takes `reasoner_delay_s` per call in Pilot's background loop."""
+                  reasoner_delay_s: float, rounds: int = 4) -> tuple[LatencyStats, LatencyStats]:
+    """The fast loop through Pilot (frame checks, policy, safety filter) on the wall clock: alone,
+    and beside a reasoner taking `reasoner_delay_s` per call in Pilot's background loop. The two
+    take turns in `rounds` rounds, each long enough to span reasoner calls ending, so that a
+    shared machine's slow spells fall on both alike (back to back, p99 moved by ±10 % between
+    runs of the same code)."""
     from cognitivedrone.pilot import Pilot, PilotConfig
     from cognitivedrone.reasoning.base import Reasoner, Rewrite
 
@@ -102,13 +114,19 @@ def measure_pilot(engine: PolicyEngine, frames: np.ndarray, instruction: str, it
             time.sleep(reasoner_delay_s)
             return Rewrite("Fly through the big round red gate with the digit 7", "perf stand-in", reasoner_delay_s)
 
-    reasoner = SlowReasoner() if reasoner_delay_s else None
-    # first_answer_wait_s=0: time the policy flying beside the busy reasoner, not the hover before its first answer.
-    pilot = Pilot(engine, reasoner, config=PilotConfig(mode="threaded", reasoner_hz=2.0, reasoner_timeout_s=10.0,
-                                                       first_answer_wait_s=0.0))
-    try:
-        pilot.set_instruction(instruction)
-        k = len(frames)
-        return time_calls(lambda i: pilot.on_frame(frames[i % k], time.monotonic()), iters, warmup, engine.threads)
-    finally:
-        pilot.close()
+    k = len(frames)
+    per_round = max(1, iters // rounds)
+    calm, busy = [], []
+    for r in range(rounds):
+        for reasoner, out in ((None, calm), (SlowReasoner(), busy)):
+            # first_answer_wait_s=0: time the policy flying beside the busy reasoner, not the hover
+            # before its first answer.
+            pilot = Pilot(engine, reasoner, config=PilotConfig(mode="threaded", reasoner_hz=2.0, reasoner_timeout_s=10.0,
+                                                               first_answer_wait_s=0.0))
+            try:
+                pilot.set_instruction(instruction)
+                out.append(sample_calls(lambda i: pilot.on_frame(frames[i % k], time.monotonic()), per_round,
+                                        warmup if r == 0 else warmup // 4))
+            finally:
+                pilot.close()
+    return stats_of(np.concatenate(calm), engine.threads), stats_of(np.concatenate(busy), engine.threads)
