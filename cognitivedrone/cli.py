@@ -321,11 +321,7 @@ def cmd_view(args) -> int:
     from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
 
-    suite = load_suite(args.suite)
-    by_id = {e.id: e for e in suite.episodes}
-    if args.episode not in by_id:
-        raise UserError(f"episode {args.episode!r} is not in suite {suite.name} (ids look like {suite.episodes[0].id})")
-    ep = by_id[args.episode]
+    ep = load_suite(args.suite).episode(args.episode)
     env = DroneEnv(SimConfig(image_size=args.size))
     obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, episode_prompt(ep, "original")))
     env.close()

@@ -187,11 +187,8 @@ class Pilot:
         if not self._user:
             return
         if self._pending is not None:
-            gen, rw = self._pending
+            self._on_answer(*self._pending)
             self._pending = None
-            self._apply(gen, rw)
-            if rw.text.strip():  # an abstention is no answer yet: keep waiting (bounded)
-                self._mark_answered(gen)
         if self._next_reason_t is None or t >= self._next_reason_t - 1e-9:
             self._next_reason_t = t + 1.0 / self.config.reasoner_hz
             gen, user = self._generation, self._user
@@ -199,10 +196,11 @@ class Pilot:
             if rw is not None:
                 self._pending = (gen, rw)  # used from the next frame on: the answer takes time
             else:
-                self._mark_answered(gen)  # failed: fly on the user's words
+                self._on_answer(gen, None)
 
     def _on_answer(self, generation: int, rw: Rewrite | None) -> None:
-        """Threaded mode: an answer (None: the call failed) about instruction `generation`."""
+        """An answer (None: the call failed, so fly on the user's words) about instruction
+        `generation`: from the slow loop's thread, or in step with the frames in sim mode."""
         if rw is not None:
             self._apply(generation, rw)
         if rw is None or rw.text.strip():  # failed, or answered; an abstention keeps waiting

@@ -90,6 +90,14 @@ class Suite:
     def __len__(self) -> int:
         return len(self.episodes)
 
+    def episode(self, episode_id: str) -> Episode:
+        """The episode of that id; SuiteError naming the suite's id range if there is none."""
+        for e in self.episodes:
+            if e.id == episode_id:
+                return e
+        ids = f"ids run {self.episodes[0].id} .. {self.episodes[-1].id}" if self.episodes else "it is empty"
+        raise SuiteError(f"episode {episode_id!r} is not in suite {self.name} ({ids})")
+
 
 def resolve_suite_path(name_or_path: str | Path) -> Path:
     """`--suite` takes a name from bench/suites/ or a path to a JSON file."""

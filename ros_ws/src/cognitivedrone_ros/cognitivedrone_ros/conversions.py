@@ -34,6 +34,8 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     pixels = rows[:, :w * channels].reshape(h, w, channels)
     if order is None:
         return np.repeat(pixels, 3, axis=2)
+    if order == (0, 1, 2) and channels == 3:
+        return pixels  # rgb8: a view of the message, no copy (the consumer copies if it must)
     return np.ascontiguousarray(pixels[:, :, list(order)])
 
 
@@ -47,7 +49,7 @@ def rgb_to_image(rgb: np.ndarray, stamp, frame_id: str = "camera") -> Image:
     msg.step = msg.width * 3
     # An array.array, not bytes: Humble's generated setter checks a bytes value one byte at a time
     # in Python (~13 ms for a 256 px frame); an array.array of 'B' it takes as is.
-    msg.data = array.array("B", np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+    msg.data = array.array("B", memoryview(np.ascontiguousarray(rgb, dtype=np.uint8)).cast("B"))  # one copy
     return msg
 
 

@@ -25,7 +25,7 @@ from cognitivedrone.types import VelocityCommand
 from cognitivedrone_ros.conversions import command_to_twist, twist_to_command, yaw_from_quaternion
 from cognitivedrone_ros.frames import body_to_enu
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, EVENTS_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, one_of, positive, run,
+    COMMAND_QOS, EVENTS_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, one_of, positive, run,
 )
 
 PARAMS = [
@@ -48,7 +48,7 @@ class MavrosBridge(Node):
         self.sent = 0
         self.zero_sent = 0
         self.bad_inputs = 0
-        self.reported_bad = 0  # bad_inputs at the last diagnostics: the level reflects the last period
+        self.grown = Deltas()
         self.reason = "no cmd_vel yet"
         self.pub = self.create_publisher(TwistStamped, "mavros/setpoint_velocity/cmd_vel", COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
@@ -95,8 +95,8 @@ class MavrosBridge(Node):
     def publish_diagnostics(self) -> None:
         values = {"frame": self.params["frame"], "sent": self.sent, "zero_sent": self.zero_sent,
                   "bad_inputs": self.bad_inputs, "reason": self.reason or "streaming"}
-        level = WARN if self.reason or self.bad_inputs > self.reported_bad else OK
-        self.reported_bad = self.bad_inputs
+        new_bad = self.grown({"bad_inputs": self.bad_inputs})["bad_inputs"]
+        level = WARN if self.reason or new_bad else OK
         self.diag_pub.publish(diagnostic(self, "set-points", level, self.reason or "streaming", values))
 
 

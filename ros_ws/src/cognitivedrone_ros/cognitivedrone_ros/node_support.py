@@ -33,12 +33,16 @@ class Param:
     expect: str = ""  # what `check` wants, for the error
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
 def positive(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v > 0
+    return _number(v) and v > 0
 
 
 def non_negative(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v >= 0
+    return _number(v) and v >= 0
 
 
 def one_of(*choices) -> Callable[[Any], bool]:
@@ -62,6 +66,19 @@ def declare_params(node: Node, params: list[Param]) -> dict[str, Any]:
             raise ValueError(f"{node.get_name()}: parameter {p.name}={value!r} is invalid: expected {p.expect}")
         values[p.name] = value
     return values
+
+
+class Deltas:
+    """How much each count grew since the last call: a diagnostics level says what happened in
+    the last period, not that something once went wrong in the whole flight."""
+
+    def __init__(self):
+        self.last: dict[str, int] = {}
+
+    def __call__(self, counts: dict[str, int]) -> dict[str, int]:
+        grown = {k: v - self.last.get(k, 0) for k, v in counts.items()}
+        self.last = dict(counts)
+        return grown
 
 
 class LatencyWindow:

@@ -15,7 +15,6 @@ with what vla_node has. If this node dies, vla_node keeps flying on the last rew
 from __future__ import annotations
 
 import json
-import threading
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
@@ -24,7 +23,7 @@ from std_msgs.msg import String
 
 from cognitivedrone_ros.conversions import image_to_rgb
 from cognitivedrone_ros.node_support import (
-    EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, positive, run,
+    EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, positive, run,
 )
 
 PARAMS = [
@@ -48,9 +47,8 @@ class ReasonerNode(Node):
         self.reasoner = make_reasoner(p["reasoner"])
         self.loop = ReasonerLoop(self.reasoner, p["rate_hz"], p["timeout_s"], self.on_answer,
                                  warn=lambda m: self.get_logger().warning(m, throttle_duration_sec=2.0))
-        self.task = 0
-        self.instructions: dict[int, str] = {}
-        self.lock = threading.Lock()
+        self.task: tuple[int, str] = (0, "")  # (number, the user's words): what answers are about
+        self.grown = Deltas()
         self.frames = 0
         self.dropped = 0
         self.published = ""
@@ -81,12 +79,9 @@ class ReasonerNode(Node):
         text = msg.data.strip()
         if not text:
             return
-        with self.lock:
-            self.task += 1
-            self.published = ""
-            task = self.task
-            self.instructions = {task: text}
-        self.loop.set_task(task, text)  # the loop resets the reasoner before its first call on it
+        self.task = (self.task[0] + 1, text)
+        self.published = ""
+        self.loop.set_task(*self.task)  # the loop resets the reasoner before its first call on it
         self.get_logger().info(f"instruction: {text!r}")
 
     def on_answer(self, task: int, rw) -> None:
@@ -95,8 +90,8 @@ class ReasonerNode(Node):
         if rw is None:
             return  # failed: the loop has said why
         target = accept(rw, self.loop.stats, self.loop.warn)
-        instruction = self.instructions.get(task)
-        if target is None or instruction is None:
+        number, instruction = self.task
+        if target is None or task != number:
             return  # abstained, unusable, or about an instruction since replaced
         sentence = target.sentence()
         self.loop.stats.rewrites_accepted += 1
@@ -113,7 +108,8 @@ class ReasonerNode(Node):
                   "abstained": s.reasoner_abstained, "errors": s.reasoner_errors, "timeouts": s.reasoner_timeouts,
                   "latency_mean_ms": (sum(lat) / len(lat) * 1e3) if lat else float("nan"),
                   "rewrite": self.published}
-        level = WARN if s.reasoner_errors or s.reasoner_timeouts or self.dropped else OK
+        new = self.grown({"errors": s.reasoner_errors, "timeouts": s.reasoner_timeouts, "dropped": self.dropped})
+        level = WARN if any(new.values()) else OK
         self.diag_pub.publish(diagnostic(self, "slow loop", level, self.published or "no rewrite yet", values))
 
     def close(self) -> None:

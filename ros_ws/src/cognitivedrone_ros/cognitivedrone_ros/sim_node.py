@@ -28,6 +28,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
+from cognitivedrone.types import VelocityCommand
 from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns, twist_to_command
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, one_of,
@@ -69,11 +70,7 @@ class SimNode(Node):
         p = self.params = declare_params(self, PARAMS)
         suite = load_suite(p["suite"])
         if p["episode"]:
-            found = [e for e in suite.episodes if e.id == p["episode"]]
-            if not found:
-                raise ValueError(f"episode {p['episode']!r} is not in suite {suite.name} "
-                                 f"(ids run {suite.episodes[0].id} .. {suite.episodes[-1].id})")
-            self.episode = found[0]
+            self.episode = suite.episode(p["episode"])
         elif p["index"] < len(suite.episodes):
             self.episode = suite.episodes[p["index"]]
         else:
@@ -134,8 +131,6 @@ class SimNode(Node):
             self.get_logger().info(f"stack up and instruction heard, flying: {self.heard!r}")
 
     def on_tick(self) -> None:
-        from cognitivedrone.types import VelocityCommand
-
         if self.outcome is not None:
             return
         now, p = time.monotonic(), self.params

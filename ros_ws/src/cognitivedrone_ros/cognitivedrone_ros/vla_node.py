@@ -27,9 +27,10 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
+from cognitivedrone.policy.inputs import fit_image
 from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, ERROR, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, LatencyWindow, Param, declare_params, diagnostic,
+    COMMAND_QOS, ERROR, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, LatencyWindow, Param, declare_params, diagnostic,
     non_negative, one_of, positive, run,
 )
 
@@ -95,7 +96,7 @@ class VlaNode(Node):
         self.altitude, self.altitude_t = None, -1e9
         self.latency = LatencyWindow()
         self.counts = {"dropped_malformed": 0, "dropped_stale": 0, "rewrites_accepted": 0, "rewrites_ignored": 0}
-        self.reported = {}  # counts at the last diagnostics: a level reflects the last period only
+        self.grown = Deltas()
         self.last_publish = 0.0
         self.last_cmd = None
 
@@ -125,22 +126,19 @@ class VlaNode(Node):
 
     # -- inputs ------------------------------------------------------------------------------------
     def on_image(self, msg: Image) -> None:
-        from cognitivedrone.policy.inputs import fit_image
-
         t_arrival = time.perf_counter()
+        max_age, taken = self.params["max_image_age_s"], stamp_to_s(msg.header.stamp)
+        age = max(0.0, self.get_clock().now().nanoseconds * 1e-9 - taken) if max_age > 0 and taken > 0 else 0.0
+        if age > max_age:  # checked before the pixels are touched: a stale frame costs nothing
+            self.counts["dropped_stale"] += 1
+            self.get_logger().warning(f"dropped a camera frame {age:.2f} s old (max_image_age_s {max_age})",
+                                      throttle_duration_sec=2.0)
+            return
         try:
             rgb = fit_image(image_to_rgb(msg), self.engine.image_size)
         except ValueError as exc:
             self.counts["dropped_malformed"] += 1
             self.get_logger().warning(f"dropped a camera frame: {exc}", throttle_duration_sec=2.0)
-            return
-        max_age = self.params["max_image_age_s"]
-        stamped = max_age > 0 and stamp_to_s(msg.header.stamp) > 0
-        age = max(0.0, self.get_clock().now().nanoseconds * 1e-9 - stamp_to_s(msg.header.stamp)) if stamped else 0.0
-        if age > max_age > 0:
-            self.counts["dropped_stale"] += 1
-            self.get_logger().warning(f"dropped a camera frame {age:.2f} s old (max_image_age_s {max_age})",
-                                      throttle_duration_sec=2.0)
             return
         now = self.now()
         # The view's age counts from its stamp (the camera's clock is this machine's, as a driver
@@ -211,8 +209,7 @@ class VlaNode(Node):
 
     def publish_diagnostics(self) -> None:
         st = self.stats()
-        new = {k: st[k] - self.reported.get(k, 0) for k in ("policy_errors", "dropped_malformed", "dropped_stale")}
-        self.reported = {k: st[k] for k in new}
+        new = self.grown({k: st[k] for k in ("policy_errors", "dropped_malformed", "dropped_stale")})
         if new["policy_errors"]:
             level, message = ERROR, f"the policy failed {new['policy_errors']} time(s): hovering"
         elif st["estop"]:
