@@ -84,12 +84,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_perf(args) -> int:
-    import json
-
     from cognitivedrone.runtime import ENGINE_NAMES, EngineError, make_engine
     from cognitivedrone.runtime.engine import export_where_possible
     from cognitivedrone.runtime.instruction import read_export_info
-    from cognitivedrone.runtime.perf import machine_info, measure, perf_frames
+    from cognitivedrone.runtime.perf import PERF_INSTRUCTION, machine_info, machine_line, measure, perf_frames
 
     ckpt = Path(args.checkpoint)
     if args.ros:
@@ -113,10 +111,10 @@ def cmd_perf(args) -> int:
     frames, frames_note = perf_frames(args.frames, info["image_size"])
     machine = machine_info()
     print(f"perf: {ckpt}, batch 1, {args.threads} thread(s), {args.iters} timed calls after {args.warmup} warm-up; "
-          f"{frames_note}\nmachine: {machine['cpu']} ({machine['cores']} cores), {machine['platform']}")
+          f"{frames_note}\n{machine_line(machine)}")
     result = {"machine": machine, "checkpoint": str(ckpt), "frames": frames_note, "engines": {}, "fast_loop": {},
               "skipped": skipped}
-    instruction = "fly through the gate with the number equal to 4+3"
+    instruction = PERF_INSTRUCTION
     print(f"{'engine':<12} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'Hz':>8}   fast loop p50 / p99 ms")
     for n, eng in engines.items():
         raw, loop = measure(eng, frames, instruction, args.iters, args.warmup)
@@ -139,19 +137,23 @@ def cmd_perf(args) -> int:
               f"reasoner in the background: p50 {busy.p50_ms:.3f} / p99 {busy.p99_ms:.3f} ms "
               f"({(busy.p99_ms / calm.p99_ms - 1) * 100:+.1f} % at p99)")
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {out}")
+        _write_json(args.out, result)
     return 0
 
 
-def _perf_ros(args, ckpt: Path) -> int:
+def _write_json(path: str, obj: dict) -> None:
     import json
 
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(obj, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+def _perf_ros(args, ckpt: Path) -> int:
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.runtime.engine import export_where_possible
-    from cognitivedrone.runtime.perf import machine_info, perf_frames
+    from cognitivedrone.runtime.perf import machine_info, machine_line, perf_frames
 
     _ros_package()
     from cognitivedrone_ros.perf import default_domain, measure_ros
@@ -168,8 +170,7 @@ def _perf_ros(args, ckpt: Path) -> int:
     frames, note = perf_frames(args.frames, args.ros_image_size or size)
     default_domain()
     machine = machine_info()
-    print(f"perf --ros: {ckpt} on {engine} in vla_node (its own process), {note}\n"
-          f"machine: {machine['cpu']} ({machine['cores']} cores), {machine['platform']}")
+    print(f"perf --ros: {ckpt} on {engine} in vla_node (its own process), {note}\n{machine_line(machine)}")
     try:
         r = measure_ros(ckpt, engine, hz=args.ros_hz, seconds=args.ros_seconds, frames=frames,
                         log_dir=Path(args.logs) if args.logs else None)
@@ -179,12 +180,9 @@ def _perf_ros(args, ckpt: Path) -> int:
           f"p50 {r.p50_ms:.2f} ms, p90 {r.p90_ms:.2f}, p99 {r.p99_ms:.2f}, max {r.max_ms:.2f}; "
           f"{r.answered} of {r.frames} frames answered")
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"machine": machine, "checkpoint": str(ckpt), "frames": note,
-                                   "ros": {**r.as_dict(), "path": "camera/image_raw published -> vla_node -> "
-                                           "cmd_vel received, DDS (Fast DDS, loopback) both ways"}}, indent=2) + "\n")
-        print(f"wrote {out}")
+        _write_json(args.out, {"machine": machine, "checkpoint": str(ckpt), "frames": note,
+                               "ros": {**r.as_dict(), "path": "camera/image_raw published -> vla_node -> cmd_vel "
+                                       "received, DDS (Fast DDS, loopback) both ways"}})
     return 0
 
 

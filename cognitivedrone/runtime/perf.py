@@ -78,6 +78,14 @@ def perf_frames(n: int, image_size: int) -> tuple[np.ndarray, str]:
         return rng.integers(0, 256, (n, image_size, image_size, 3), dtype=np.uint8), f"{n} random frames (no simulator installed)"
 
 
+# What the policy is told while it is timed (every host times the same thing).
+PERF_INSTRUCTION = "fly through the gate with the number equal to 4+3"
+
+
+def machine_line(info: dict) -> str:
+    return f"machine: {info['cpu']} ({info['cores']} cores), {info['platform']}"
+
+
 def machine_info() -> dict:
     cpu = platform.processor() or platform.machine()
     try:

@@ -81,6 +81,7 @@ def vla(tmp_path_factory, worker_id):
                                                     "checkpoint": str(REPO / "checkpoints" / "default")}},
                   nodes=("vla_node",), env=env, log_dir=tmp_path_factory.mktemp("vla-logs"))
     probe = RosProbe(domain)
+    camera = None
     stack.start()
     try:
         cmds = probe.listen(TwistStamped, "cmd_vel", COMMAND_QOS)
@@ -92,6 +93,8 @@ def vla(tmp_path_factory, worker_id):
         camera.start()
         yield probe, camera, cmds, diags, stack
     finally:
+        if camera is not None:
+            camera.stop()  # before its publisher goes with the probe
         stack.stop()
         probe.close()
 
@@ -155,7 +158,7 @@ def test_camera_stop_means_hover_within_250_ms(vla):
 def test_malformed_frames_are_dropped_counted_and_the_node_goes_on(vla):
     probe, camera, cmds, diags, stack = vla
     camera.stop()
-    bad = probe.publisher(Image, "camera/image_raw", SENSOR_QOS)
+    bad = camera.pub  # matched long ago: a new publisher's first messages could go before discovery
     before = int(vla_stats(diags).get("dropped_malformed", 0))
     for msg in (Image(height=4, width=4, encoding="32FC1", step=16, data=bytes(64)),  # wrong encoding
                 Image(height=256, width=256, encoding="rgb8", step=768, data=bytes(1000)),  # size mismatch

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-INSTRUCTION = "fly through the gate with the number equal to 4+3"
 
 
 @dataclass
@@ -47,12 +46,13 @@ def measure_ros(checkpoint: str | Path, engine: str = "onnxruntime", hz: float =
     from rclpy.node import Node
     from sensor_msgs.msg import Image
 
+    from cognitivedrone.runtime.perf import PERF_INSTRUCTION
     from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns
     from cognitivedrone_ros.node_support import EVENTS_QOS, SENSOR_QOS
     from cognitivedrone_ros.stack import Stack, config_path, ros_env
 
     overrides = {"vla_node": {"engine": engine, "checkpoint": str(Path(checkpoint).resolve()),
-                              "wait_for_rewrite_s": "0.0", "initial_instruction": f'"{INSTRUCTION}"'}}
+                              "wait_for_rewrite_s": "0.0", "initial_instruction": f'"{PERF_INSTRUCTION}"'}}
     env = ros_env()
     domain = int(env.get("ROS_DOMAIN_ID", "0"))
     stack = Stack(config_path("sim"), overrides, nodes=("vla_node",), env=env, log_dir=log_dir)
