@@ -10,7 +10,7 @@ POLICY ?= $(if $(wildcard checkpoints/default/model.safetensors),checkpoints/def
 PROMPT ?= original
 REASONER ?= none
 
-.PHONY: install bench test smoke clean-cache
+.PHONY: install bench test smoke clean-cache fuzz
 
 install: $(STAMP)
 
@@ -24,14 +24,20 @@ $(STAMP): pyproject.toml $(ROS_PKG)/setup.py
 	touch $(STAMP)
 
 bench: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/bench-$(notdir $(POLICY))-$(PROMPT) --video 3
+	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/bench-$(notdir $(POLICY))-$(PROMPT) --overwrite --video 3
 
 smoke: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT)
+	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT) --overwrite
 
 # The ROS 2 wheels install their ament index into the venv; the tests' nodes talk on loopback only.
 test: $(STAMP)
 	AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST $(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests
+
+# The fuzz suite at full size (tests/fuzz, also run by `make test` as a small seeded sample): random
+# examples, at least 10,000 per test (COGNITIVEDRONE_FUZZ_EXAMPLES=N for more); prints how many
+# examples each test ran and how long it took.
+fuzz: $(STAMP)
+	COGNITIVEDRONE_FUZZ=1 AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST $(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests/fuzz --hypothesis-show-statistics --durations=0
 
 clean-cache:
 	rm -rf $${COGNITIVEDRONE_CACHE:-$$HOME/.cache/cognitivedrone}

@@ -27,7 +27,7 @@ def cmd_bench(args) -> int:
     # Validate the suite before importing the simulator: a bad file fails fast and quietly.
     suite = load_suite(args.suite)
     from cognitivedrone.bench.agents import make_agent
-    from cognitivedrone.bench.report import print_summary, summarize, write_report
+    from cognitivedrone.bench.report import claim_out_dir, print_summary, summarize, write_report
     from cognitivedrone.bench.runner import BenchConfig, run_suite
     from cognitivedrone.sim.env import SimConfig
 
@@ -43,6 +43,14 @@ def cmd_bench(args) -> int:
     except (ValueError, EngineError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     out = Path(args.out) if args.out else None
+    if out:
+        # Claimed before anything flies (and after the checks above, so a typo deletes nothing with
+        # --overwrite): a bad --out costs a second, not the run.
+        settings = {k: v for k, v in vars(args).items() if k not in ("func", "verb", "quiet", "overwrite")}
+        try:
+            claim_out_dir(out, {**settings, "suite_name": suite.name, "episodes": len(suite)}, overwrite=args.overwrite)
+        except ValueError as e:
+            raise UserError(str(e)) from None
     engine = args.engine if Path(args.policy).is_dir() else None
     reasoner = args.reasoner if Path(args.policy).is_dir() else None
     cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers, sim=sim,
@@ -227,6 +235,7 @@ def cmd_fly(args) -> int:
     from cognitivedrone.sim.env import DroneEnv, SimConfig
 
     suite = load_suite(args.suite)
+    _check_writable(args.video)  # before the policy loads and the episode flies
     ep = suite.episodes[args.seed % len(suite.episodes)]
     if args.instruction:
         from dataclasses import replace
@@ -275,6 +284,13 @@ def cmd_perception_train(args) -> int:
 
 # -- suite ---------------------------------------------------------------------------------------
 
+def _save_suite(suite, path: str | Path) -> None:
+    try:
+        suite.save(path)
+    except OSError as e:
+        raise UserError(f"{path}: cannot write the suite ({e.strerror or e})") from None
+
+
 def cmd_suite_make(args) -> int:
     from cognitivedrone.bench.generate import make_suite
     from cognitivedrone.bench.suite import SUITES_DIR
@@ -285,7 +301,7 @@ def cmd_suite_make(args) -> int:
     except ValueError as e:
         raise UserError(str(e)) from None
     out = Path(args.out) if args.out else SUITES_DIR / f"{args.name}.json"
-    suite.save(out)
+    _save_suite(suite, out)
     counts = {}
     for e in suite.episodes:
         counts[e.category] = counts.get(e.category, 0) + 1
@@ -300,7 +316,7 @@ def cmd_suite_import(args) -> int:
         rep = import_reference_files(args.files, name=args.name, skip_unmapped=args.skip_unmapped, category=args.category)
     except ReferenceImportError as e:
         raise UserError(str(e)) from None
-    rep.suite.save(args.out)
+    _save_suite(rep.suite, args.out)
     msg = f"wrote {args.out}: {len(rep.suite)} episodes from {len(rep.files)} file(s)"
     if rep.skipped_episodes:
         names = ", ".join(f"{k} ({v})" for k, v in sorted(rep.unmapped.items()))
@@ -311,6 +327,23 @@ def cmd_suite_import(args) -> int:
 
 # -- view / assets -------------------------------------------------------------------------------
 
+def _check_writable(path: str | Path) -> None:
+    """Fail in one line now, not after the work that fills `path` (flying, rendering): create its
+    folder and open the file for appending, which changes nothing; a file made here is removed."""
+    p = Path(path)
+    existed = p.exists()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(p, "ab"):
+            pass
+    except FileExistsError as e:  # mkdir met a file where a folder should be
+        raise UserError(f"{p}: cannot write there ({e.filename} is a file, not a folder)") from None
+    except OSError as e:
+        raise UserError(f"{p}: cannot write there ({e.strerror or e})") from None
+    if not existed:
+        p.unlink()
+
+
 def cmd_view(args) -> int:
     import numpy as np
     from PIL import Image
@@ -320,14 +353,21 @@ def cmd_view(args) -> int:
     from cognitivedrone.sim.env import DroneEnv, SimConfig
 
     ep = load_suite(args.suite).episode(args.episode)
-    env = DroneEnv(SimConfig(image_size=args.size))
+    try:
+        sim = SimConfig(image_size=args.size)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    _check_writable(args.out)
+    env = DroneEnv(sim)
     obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, episode_prompt(ep, "original")))
     env.close()
     img = obs["image"]
     if args.scale > 1:
         img = np.kron(img, np.ones((args.scale, args.scale, 1), dtype=np.uint8))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(img).save(args.out)
+    try:
+        Image.fromarray(img).save(args.out)
+    except (OSError, ValueError) as e:  # ValueError: PIL knows no image type by that extension
+        raise UserError(f"{args.out}: cannot write the image ({e})") from None
     print(f"wrote {args.out}: start frame of {ep.id} ({args.size}px): {ep.prompt!r}; options {', '.join(ep.options)}; correct gate {ep.correct}")
     return 0
 
@@ -335,7 +375,10 @@ def cmd_view(args) -> int:
 def cmd_assets_list(args) -> int:
     from cognitivedrone.bench.assets import list_assets
 
-    assets = list_assets(kind=args.kind, tag=args.tag)
+    try:
+        assets = list_assets(kind=args.kind, tag=args.tag)
+    except ValueError as e:  # an unknown kind; the message names the known ones
+        raise UserError(str(e)) from None
     for a in assets:
         print(f"{a.id:28s} {a.label:32s} {' '.join(sorted(a.tags))}")
     print(f"{len(assets)} assets")
@@ -345,6 +388,7 @@ def cmd_assets_list(args) -> int:
 def cmd_assets_sheet(args) -> int:
     from cognitivedrone.bench.assets import contact_sheet
 
+    _check_writable(args.out)  # before every picture is rendered
     path = contact_sheet(args.out, size=args.size)
     print(f"wrote {path}")
     return 0
@@ -357,7 +401,7 @@ def cmd_datagen(args) -> int:
 
     try:
         return run_datagen(args)
-    except ValueError as e:
+    except (ValueError, OSError) as e:  # OSError: e.g. the disk filled up while writing a shard
         raise UserError(str(e)) from None
 
 
@@ -367,7 +411,7 @@ def cmd_train(args) -> int:
     try:
         cfg = train_config_from_args(args)
         train(cfg, progress=not args.quiet)
-    except ValueError as e:  # bad data, checkpoint or settings: say what, no traceback
+    except (ValueError, OSError, FloatingPointError) as e:  # bad data, checkpoint, settings, disk, --lr: say what
         raise UserError(str(e)) from None
     return 0
 
@@ -455,6 +499,19 @@ def cmd_record(args) -> int:
 
 # -- parser --------------------------------------------------------------------------------------
 
+def _int_at_least(lo: int, note: str = ""):
+    """An argparse type: an int >= lo (a negative count would otherwise slice or loop silently)."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if n < lo:
+            raise argparse.ArgumentTypeError(f"must be {lo} or more{note}, got {n}")
+        return n
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cognitivedrone.runtime import ENGINE_NAMES  # numpy only: cheap at start-up
 
@@ -470,10 +527,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rewrite instructions first: none (default), offline, hf:PATH, openai:URL[#model], or module:Class")
     b.add_argument("--engine", choices=ENGINE_NAMES, default="torch",
                    help="inference engine for a checkpoint policy (default: torch); onnxruntime/tensorrt export to ONNX first if needed")
-    b.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
-    b.add_argument("--out", help="directory for results.json, report.md, success_by_category.png and videos/")
-    b.add_argument("--video", type=int, default=0, metavar="K", help="record videos of the first K episodes (needs --out)")
-    b.add_argument("--limit", type=int, default=0, help="fly only the first N episodes")
+    b.add_argument("--workers", type=_int_at_least(1), default=2, help="worker processes, 1 or more (default: 2)")
+    b.add_argument("--out", help="a new or empty directory for bench.json (the run's settings, written before "
+                                 "anything flies), results.json, report.md, success_by_category.png and videos/")
+    b.add_argument("--overwrite", action="store_true",
+                   help="--out may hold an earlier run: remove that run's files first (other files are never removed)")
+    b.add_argument("--video", type=_int_at_least(0), default=0, metavar="K",
+                   help="record videos of the first K episodes (needs --out; default 0: none)")
+    b.add_argument("--limit", type=_int_at_least(0, " (0: all)"), default=0, metavar="N",
+                   help="fly only the first N episodes (default 0: all of them)")
     b.add_argument("--airframe", default="cf2x", help="cf2x (default) or racer")
     b.add_argument("--image-size", type=int, default=128, help="camera resolution in pixels (square, default 128)")
     b.add_argument("--control-hz", type=float, default=10.0, help="decisions per second (default 10)")
@@ -614,7 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     al.set_defaults(func=cmd_assets_list)
     ash = a.add_parser("sheet", help="write a contact sheet PNG of the vocabulary")
     ash.add_argument("--out", required=True)
-    ash.add_argument("--size", type=int, default=96, help="pixels per picture")
+    ash.add_argument("--size", type=_int_at_least(16), default=96, help="pixels per picture, 16 or more (default 96)")
     ash.set_defaults(func=cmd_assets_sheet)
     return ap
 

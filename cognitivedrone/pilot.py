@@ -8,6 +8,13 @@ the answer taking effect from the next frame on). A rewrite is accepted only if 
 simple form (`reasoning.simple_form`); the policy then gets the canonical sentence rebuilt from
 it. A timeout, an exception or an unusable answer keeps the current instruction and logs a
 warning. Every command leaves through the SafetyFilter.
+
+Doubt means hover (docs/design.md, "Doubt"). Before the policy sees a frame, the FrameGuard
+judges whether it can be flown on (too dark, overexposed, flat, noise, frozen): if not, the
+Pilot hovers at once. When the policy says the gate has not been in view for `search_after_s`
+(PolicyEngine.act_with_view), the Pilot stops translating and turns in place to look for it,
+for at most `search_max_s`, then hovers. `status` says which of these holds now ("" when the policy
+flies), and PilotStats counts the frames of each.
 """
 
 from __future__ import annotations
@@ -20,15 +27,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cognitivedrone.frame_guard import FrameGuard, FrameGuardConfig
 from cognitivedrone.policy.inputs import check_image
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
 from cognitivedrone.reasoning.loop import ReasonerLoop, ReasonerStats, accept
-from cognitivedrone.safety import SafetyFilter
+from cognitivedrone.safety import SafetyFilter, finite_or_none
 from cognitivedrone.types import VelocityCommand
 
 log = logging.getLogger("cognitivedrone.pilot")
 
 MODES = ("threaded", "sim")
+# Longer instructions are refused, not embedded: the text model reads 256 tokens at most, and
+# embedding 10 MB of text held a ROS node's only thread for 3.9 s (no watchdog hover meanwhile).
+MAX_INSTRUCTION_CHARS = 2000
+
+
+def check_instruction(text) -> str:
+    """The instruction, stripped; ValueError if it is not one (empty, not text, too long)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("an instruction is a non-empty string")
+    if len(text) > MAX_INSTRUCTION_CHARS:
+        raise ValueError(f"an instruction of {len(text):,} characters; at most {MAX_INSTRUCTION_CHARS:,} are taken")
+    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -43,19 +63,41 @@ class PilotConfig:
     # Rewrites come from elsewhere (offer_rewrite: the ROS reasoner_node), not from an in-process
     # reasoner: wait for the first one all the same.
     external_rewrites: bool = False
+    frame_guard: FrameGuardConfig = FrameGuardConfig()
+    # Searching: the engine's "not in view" probability above `not_in_view_p` for `search_after_s`
+    # -> no translation, turn at `search_yaw_rate` for at most `search_max_s` (one turn and a bit
+    # at the default), then hover. In the benchmark's flights it rises only in the last ~0.3 m
+    # before the gate, while the drone passes through (docs/design.md, "Doubt").
+    not_in_view_p: float = 0.5
+    search_after_s: float = 0.6
+    search_yaw_rate: float = 0.6  # rad/s
+    search_max_s: float = 12.0
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"Pilot mode must be one of {MODES}, got {self.mode!r}")
         if not self.reasoner_hz > 0 or not self.reasoner_timeout_s > 0 or self.first_answer_wait_s < 0:
             raise ValueError("reasoner_hz and reasoner_timeout_s must be > 0, first_answer_wait_s >= 0")
+        if not (0 < self.not_in_view_p < 1 and self.search_after_s >= 0 and self.search_yaw_rate >= 0
+                and self.search_max_s >= 0):
+            raise ValueError("not_in_view_p must be in (0, 1); search_after_s, search_yaw_rate, search_max_s >= 0")
 
 
 @dataclass
 class PilotStats(ReasonerStats):
     frames: int = 0
-    dropped_frames: int = 0  # malformed images: not acted on
+    dropped_frames: int = 0  # malformed images or times: not acted on
     policy_errors: int = 0
+    unflyable_frames: int = 0  # the frame guard said no: hovered
+    search_frames: int = 0  # turning in place to find a gate
+    gate_lost_frames: int = 0  # searched for search_max_s without finding it: hovered
+
+
+# Pilot.status values other than a frame guard's reason
+WAITING = "waiting for the reasoner's first answer"
+NO_INSTRUCTION = "no instruction yet"
+SEARCHING = "searching: no gate in view"
+GATE_LOST = "hovering: no gate found"
 
 
 class Pilot:
@@ -81,6 +123,10 @@ class Pilot:
         self._next_reason_t: float | None = None
         self._pending: tuple[int, Rewrite] | None = None  # sim mode: applied at the next frame
         self._loop: ReasonerLoop | None = None
+        self.guard = FrameGuard(config.frame_guard)
+        self.status = ""  # why the Pilot is not flying the policy's command now ("" if it is)
+        self._absent_since: float | None = None  # first frame of the current "not in view" run
+        self._search_dir = 1.0
         if reasoner is not None:
             self._loop = ReasonerLoop(reasoner, config.reasoner_hz, config.reasoner_timeout_s, self._on_answer,
                                       self.stats, self._warn)
@@ -90,11 +136,10 @@ class Pilot:
     # -- instructions -------------------------------------------------------------------------------
     def set_instruction(self, text: str) -> None:
         """The user's instruction. Embeds it here (slow, once per instruction), not in on_frame."""
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError("an instruction is a non-empty string")
+        check_instruction(text)
         emb = self.engine.embed(text)
         if self.reasoner is not None and self.config.mode == "sim":
-            self.reasoner.reset()  # threaded: the slow loop resets it, between calls
+            self._loop.reset_reasoner()  # threaded: the slow loop resets it, between calls
         with self._lock:
             self._user = text
             self._active = (text, emb)
@@ -105,6 +150,7 @@ class Pilot:
             # Nothing to wait for without a reasoner here or elsewhere.
             self._answered = self.reasoner is None and not self.config.external_rewrites
             self._wait_since: float | None = None
+            self._absent_since = None
             generation = self._generation
         if self._loop is not None:
             self._loop.set_task(generation, text)
@@ -145,12 +191,23 @@ class Pilot:
         same clock (default `t`): how fresh the view is counts from then, not from its arrival."""
         try:
             image = check_image(image, self.engine.image_size)
+            if taken_t is not None and (taken_t := finite_or_none(taken_t)) is None:
+                raise ValueError("its capture time is not a finite number")
+            if (now := finite_or_none(t)) is None:
+                raise ValueError(f"the time is {t!r}")
+            t = now
         except ValueError as exc:
             self.stats.dropped_frames += 1
             self._warn(f"dropped a frame: {exc}")
             return self.safety.filter(VelocityCommand(float("nan")), t, self._last_frame_t, altitude_m)
         self.stats.frames += 1
         self._last_frame_t = t if taken_t is None else min(taken_t, t)
+        unflyable = self.guard.check(image, t, moving=self.safety.moving)
+        if unflyable:
+            self.stats.unflyable_frames += 1
+            self._set_status(unflyable)
+            self._last_cmd = VelocityCommand.hover()
+            return self.safety.hold(t, unflyable)
         if self._loop is not None:
             frame = reasoner_image if reasoner_image is not None else image
             if self.config.mode == "sim":
@@ -161,21 +218,63 @@ class Pilot:
                 self._loop.offer_frame(frame)
         active = self._active
         if active is None:
+            self._set_status(NO_INSTRUCTION)
             self._last_cmd = VelocityCommand.hover()  # what tick() repeats between frames
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
         if not self._answered:
             self._wait_since = t if self._wait_since is None else self._wait_since
             if t - self._wait_since < self.config.first_answer_wait_s:
+                self._set_status(WAITING)
                 self._last_cmd = VelocityCommand.hover()
                 return self.safety.filter(VelocityCommand.hover(), t, self._last_frame_t, altitude_m)
         try:
-            cmd = self.engine.act(image, active[1])
+            cmd, not_in_view = self._act(image, active[1])
         except Exception as exc:  # the engine failing must not take the drone down with it
             self.stats.policy_errors += 1
             self._warn(f"policy failed: {exc!r}")
-            cmd = VelocityCommand(float("nan"))
+            cmd, not_in_view = VelocityCommand(float("nan")), None
+        cmd = self._search(cmd, not_in_view, t)
         self._last_cmd = cmd
         return self.safety.filter(cmd, t, self._last_frame_t, altitude_m)
+
+    def _act(self, image, embedding) -> tuple[VelocityCommand, float | None]:
+        """The policy's command and its "not in view" probability (None from an engine that
+        does not say: then there is no search)."""
+        act_with_view = getattr(self.engine, "act_with_view", None)
+        if act_with_view is None:
+            cmd, not_in_view = self.engine.act(image, embedding), None
+        else:
+            cmd, not_in_view = act_with_view(image, embedding)
+        if not _is_command(cmd):
+            raise TypeError(f"the engine answered {cmd!r}, not a VelocityCommand of numbers")
+        return cmd, finite_or_none(not_in_view)
+
+    def _search(self, cmd: VelocityCommand, not_in_view: float | None, t: float) -> VelocityCommand:
+        """The policy's command, or a turn in place / hover while the gate stays out of view."""
+        c = self.config
+        if not_in_view is None or not_in_view <= c.not_in_view_p:
+            self._absent_since = None
+            self._set_status("")
+            return cmd
+        if self._absent_since is None:
+            self._absent_since = t
+            # Turn the way the policy was turning (it may have seen the gate leave the view).
+            self._search_dir = -1.0 if finite_or_none(cmd.yaw_rate) is not None and cmd.yaw_rate < 0 else 1.0
+        absent_s = t - self._absent_since
+        if absent_s < c.search_after_s:
+            self._set_status("")
+            return cmd
+        if absent_s < c.search_after_s + c.search_max_s:
+            self.stats.search_frames += 1
+            self._set_status(SEARCHING)
+            return VelocityCommand(0.0, 0.0, 0.0, self._search_dir * c.search_yaw_rate)
+        self.stats.gate_lost_frames += 1
+        self._set_status(GATE_LOST)
+        return VelocityCommand.hover()
+
+    def _set_status(self, status: str) -> None:
+        """Hosts read `status` (and log its changes): ROS diagnostics, results.json."""
+        self.status = status
 
     def tick(self, t: float, altitude_m: float | None = None) -> VelocityCommand:
         """For hosts on a timer between frames: the last policy command again, filtered (so it
@@ -192,7 +291,7 @@ class Pilot:
         if self._next_reason_t is None or t >= self._next_reason_t - 1e-9:
             self._next_reason_t = t + 1.0 / self.config.reasoner_hz
             gen, user = self._generation, self._user
-            rw = self._loop.ask(user, image)
+            rw = self._loop.ask_within_timeout(user, image)
             if rw is not None:
                 self._pending = (gen, rw)  # used from the next frame on: the answer takes time
             else:
@@ -247,3 +346,10 @@ class Pilot:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _is_command(cmd) -> bool:
+    """A VelocityCommand whose four fields are real numbers (NaN allowed: the filter hovers on it)."""
+    return isinstance(cmd, VelocityCommand) and all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        for v in (cmd.vx, cmd.vy, cmd.vz, cmd.yaw_rate))

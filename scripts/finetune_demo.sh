@@ -31,7 +31,7 @@ train() {  # out, then extra arguments; a finished run is not redone
 }
 
 bench() {  # policy, suite, out
-  [ -f "$3/results.json" ] || "$BIN/cognitivedrone" bench --suite "$2" --policy "$1" --workers 2 --out "$3" --quiet
+  [ -f "$3/results.json" ] || "$BIN/cognitivedrone" bench --suite "$2" --policy "$1" --workers 2 --out "$3" --overwrite --quiet
 }
 
 echo "== 1/5 base policy without $FAMILY: $BASE_STEPS steps on $DATA"

@@ -31,9 +31,11 @@ fi
 mkdir -p "$DEST"
 cp "$WORK/train/config.json" "$WORK/train/model.safetensors" "$WORK/train/normalization.json" \
    "$WORK/train/train_config.json" "$WORK/train/metrics.jsonl" "$DEST/"  # the last two: how it was made
+# The "is a gate in view?" head the Pilot searches on (docs/design.md, Doubt): ~2 min.
+"$BIN/python" -m cognitivedrone.training.view_head "$DEST"
 
 echo "== 3/3 benchmark: cognitivedrone-v1 with $DEST"
 for prompt in simple original; do
   "$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --prompt "$prompt" \
-    --workers 2 --out "bench/results/default-$prompt" --video 3
+    --workers 2 --out "bench/results/default-$prompt" --overwrite --video 3
 done

@@ -12,6 +12,7 @@ import numpy as np
 
 from cognitivedrone.bench.suite import Episode
 from cognitivedrone.expert import ExpertPilot
+from cognitivedrone.pilot import NO_INSTRUCTION, WAITING
 from cognitivedrone.types import VelocityCommand
 
 
@@ -111,6 +112,7 @@ class CheckpointAgent:
         safety = SafetyFilter(SafetyConfig.for_airframe(ctx.airframe))
         self.pilot = Pilot(self.engine, self.reasoner, safety, PilotConfig(mode="sim"))
         self.pilot.set_instruction(ctx.instruction)
+        self.last_doubt = ""
         # The reasoner's own camera, rendered only when the reasoner runs (made once per episode).
         size = getattr(self.reasoner, "image_size", None)
         camera = ctx.camera
@@ -119,7 +121,17 @@ class CheckpointAgent:
     def act(self, obs: dict) -> VelocityCommand:
         t = self.k / self.ctx.control_hz
         self.k += 1
-        return self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=self.reasoner_frame)
+        cmd = self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=self.reasoner_frame)
+        status = self.pilot.status
+        if status and status not in (WAITING, NO_INSTRUCTION):
+            self.last_doubt = status
+        return cmd
+
+    def doubt(self) -> dict:
+        """What the Pilot did instead of the policy this episode, and the last reason why."""
+        s = self.pilot.stats
+        return {"unflyable": s.unflyable_frames, "searching": s.search_frames, "gate_lost": s.gate_lost_frames,
+                "last": self.last_doubt}
 
     @property
     def slow_path_s(self) -> float:

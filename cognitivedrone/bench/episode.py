@@ -93,6 +93,8 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
         latency_ms_mean=round(float(lat_ms.mean()), 4), latency_ms_p99=round(float(np.percentile(lat_ms, 99)), 4),
         prompt=prompt, detail=info.get("hit", ""),
     )
+    if hasattr(agent, "doubt"):
+        result.doubt = agent.doubt()
     if hasattr(agent, "rewrite_outcome"):
         result.rewrite, result.rewrite_correct = agent.rewrite_outcome()
         calls = agent.pilot.stats.reasoner_latency_s if agent.reasoner is not None else []

@@ -27,3 +27,29 @@ def expert_frames(n: int, suite: str = "smoke", image_size: int = 128, every: in
     finally:
         env.close()
     raise ValueError(f"suite {suite} gave only {len(frames)} frames, {n} asked for")
+
+
+def away_frames(n: int, suite: str = "smoke", image_size: int = 128) -> np.ndarray:
+    """`n` FPV frames uint8 [n, S, S, 3] with no gate in them: from each episode's start, facing
+    away from the gates (yaw about 180°, a little different in each frame, as a turning drone
+    sees it). For tests of what the Pilot does when the instructed gate is out of view."""
+    import math
+
+    from cognitivedrone.bench.episode import scene_options
+    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.world import _yaw_quat
+
+    episodes = load_suite(suite).episodes
+    env = DroneEnv(SimConfig(image_size=image_size))
+    frames = []
+    try:
+        for k in range(n):
+            ep = episodes[k % len(episodes)]
+            if k < len(episodes):
+                env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt))
+            yaw = math.pi + math.radians(-40 + 80 * k / max(n - 1, 1))
+            frames.append(env.camera.render(env.state.pos, _yaw_quat(yaw), env.setup.light_direction))
+    finally:
+        env.close()
+    return np.stack(frames)

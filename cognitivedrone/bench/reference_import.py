@@ -83,7 +83,6 @@ digits, animals and logos files are symbol.
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections import Counter
@@ -93,6 +92,7 @@ from typing import Sequence
 
 from cognitivedrone.bench import assets as _assets
 from cognitivedrone.bench.suite import CATEGORIES, Episode, Suite, SuiteError, episode_from_json
+from cognitivedrone.bounded_json import JsonInputError, load_file
 
 __all__ = [
     "ImportReport",
@@ -341,17 +341,13 @@ def _gates(raw, where: str) -> list:
 
 def _read_entries(path: Path) -> list:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = load_file(path)  # bounded: 100,000 `[` is one line, not a RecursionError
+    except JsonInputError as e:
+        raise ReferenceImportError(str(e)) from None
     except FileNotFoundError:
         raise ReferenceImportError(f"{path}: file not found") from None
-    except UnicodeDecodeError as e:
-        raise ReferenceImportError(f"{path}: not a UTF-8 text file ({e.reason})") from None
     except OSError as e:
         raise ReferenceImportError(f"{path}: cannot read ({e.strerror or e})") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ReferenceImportError(f"{path}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
     if not isinstance(raw, list):
         raise ReferenceImportError(
             f"{path}: expected a JSON list of task entries at the top level, got {type(raw).__name__}"

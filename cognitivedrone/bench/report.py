@@ -26,6 +26,9 @@ RESULTS_JSON = "results.json"
 REPORT_MD = "report.md"
 PLOT_PNG = "success_by_category.png"
 VIDEOS_DIR = "videos"
+RUN_JSON = "bench.json"  # the run's settings, written before anything flies: it claims the folder
+# Everything a run writes into its folder; `--overwrite` removes these and nothing else.
+RUN_FILES = (RUN_JSON, RESULTS_JSON, RESULTS_JSON + ".tmp", REPORT_MD, PLOT_PNG, VIDEOS_DIR)
 
 _FAILURE_LABELS = {
     "wrong_gate": "wrong gate",
@@ -181,9 +184,24 @@ def summarize(
         "policy_latency_ms": {"mean": lat_mean, "p99": lat_p99},
         "reasoner_latency_ms": {"mean": _mean_or_none(r.reasoner_latency_ms_mean for r in results
                                                       if r.reasoner_latency_ms_mean is not None)},
+        "doubt": _doubt_summary(results),
         "episodes": [r.to_json() for r in results],
     }
     return _clean(summary)
+
+
+def _doubt_summary(results) -> dict | None:
+    """Episodes in which the Pilot hovered on an unflyable frame, searched, or gave up searching
+    (decisions summed over the suite), and how those episodes ended."""
+    rs = [r for r in results if r.doubt]
+    if not rs:
+        return None
+    out = {}
+    for key in ("unflyable", "searching", "gate_lost"):
+        hit = [r for r in rs if r.doubt.get(key)]
+        out[key] = {"episodes": len(hit), "decisions": sum(int(r.doubt[key]) for r in hit),
+                    "succeeded": sum(r.success for r in hit)}
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,6 +283,11 @@ def print_summary(summary: dict, console=None) -> None:
     if summary["rewrite_accuracy"] is not None:
         rl = summary.get("reasoner_latency_ms", {}).get("mean")
         console.print(f"rewrite accuracy: {_pct(summary['rewrite_accuracy'])}" + (f" · reasoner latency {rl:.1f} ms per call" if rl else ""))
+    doubt = summary.get("doubt")
+    if doubt:
+        console.print("not flying the policy: " + " · ".join(
+            f"{label} in {doubt[k]['episodes']} episode(s) ({doubt[k]['succeeded']} succeeded)"
+            for k, label in (("unflyable", "unflyable frames"), ("searching", "searching"), ("gate_lost", "gate lost"))))
     console.print(f"prompt: {summary['prompt']} · wall time {_duration(summary['wall_s'])}")
 
 
@@ -285,13 +308,15 @@ def _video_rows(summary: dict, out_dir: Path) -> list[str]:
     vdir = out_dir / VIDEOS_DIR
     if not vdir.is_dir():
         return []
-    videos = sorted(p for p in vdir.iterdir() if p.is_file() and p.suffix.lower() in (".mp4", ".webm", ".gif"))
+    eps = {str(e.get("episode_id")): e for e in summary.get("episodes", [])}
+    # Only this run's episodes: a leftover from another run linked here would mix the runs.
+    videos = sorted(p for p in vdir.iterdir()
+                    if p.is_file() and p.suffix.lower() in (".mp4", ".webm", ".gif") and p.stem in eps)
     if not videos:
         return []
-    eps = {str(e.get("episode_id")): e for e in summary.get("episodes", [])}
     lines = ["## Videos", "", "| episode | category | family | outcome | video |", "|---|---|---|---|---|"]
     for p in videos:
-        e = eps.get(p.stem, {})
+        e = eps[p.stem]
         lines.append(
             f"| {p.stem} | {e.get('category', '')} | {e.get('family', '')} | {e.get('outcome', '')} "
             f"| [{p.name}]({VIDEOS_DIR}/{p.name}) |"
@@ -418,3 +443,47 @@ def write_report(summary: dict, out_dir: str | Path) -> dict[str, Path]:
     plot_success(summary, paths["plot"])
     paths["report"].write_text(render_markdown(summary, out_dir), encoding="utf-8")
     return paths
+
+
+def claim_out_dir(out_dir: str | Path, settings: dict, overwrite: bool = False) -> Path:
+    """Make `out_dir` this run's before anything flies, so a bad `--out` fails in a second, not
+    after the whole suite: create it, refuse a folder that holds files, and write RUN_JSON there
+    (which also proves it is writable).
+
+    A folder with an earlier run is refused (the new report would sit beside its videos) unless
+    `overwrite`, which removes that run's files (RUN_FILES) first. A non-empty folder without a
+    run is refused either way: its files are not ours to delete. Raises ValueError, one line.
+    """
+    import shutil
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder for the run")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        present = sorted(p.name for p in out.iterdir())
+        ours = [n for n in present if n in RUN_FILES]
+        others = [n for n in present if n not in RUN_FILES]
+        if others and not ours:
+            raise ValueError(f"--out {out} is not empty and holds no bench run ({_listing(others)}); "
+                             f"pick another folder")
+        if ours and not overwrite:
+            raise ValueError(f"--out {out} already holds a run ({_listing(present)}); pick another folder "
+                             f"or pass --overwrite to replace it")
+        for name in ours:
+            p = out / name
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        with open(out / RUN_JSON, "x", encoding="utf-8") as f:  # "x": a second run started at once fails here
+            f.write(json.dumps(_clean(settings), indent=2, ensure_ascii=False) + "\n")
+    except FileExistsError:  # RUN_JSON appeared after the check: another run claimed the folder
+        raise ValueError(f"--out {out}: another run started there just now; pick another folder") from None
+    except OSError as e:
+        raise ValueError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+
+def _listing(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -28,6 +28,10 @@ class EpisodeResult:
     rewrite: str = ""  # the reasoner's rewrite the policy acted on at the end (when one ran)
     reasoner_latency_ms_mean: float | None = None  # mean wall time of one reasoner call
     detail: str = ""  # e.g. which body was hit
+    # Decisions on which the Pilot did not fly the policy's command, and why (checkpoint agents):
+    # {"unflyable": frames the guard refused, "searching": frames turning to find the gate,
+    #  "gate_lost": frames hovering after a search, "last": the last such reason, "" if none}
+    doubt: dict | None = None
 
     @property
     def success(self) -> bool:

@@ -19,10 +19,13 @@ from pathlib import Path
 
 from cognitivedrone.bench.assets import UnknownAssetError, get_asset
 from cognitivedrone.bench.vocabulary import GATE_COLORS, GATE_SHAPES, GATE_SIZES  # noqa: F401 - re-exported
+from cognitivedrone.bounded_json import JsonInputError, load_file
 
 CATEGORIES = ("human", "symbol", "reasoning")
 N_GATES = 3
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # ids name video files
+# Ids name video files. `\Z`, not `$`: `$` also matches before a trailing newline, and callers
+# (generate.py) use `.match`.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 MAX_SEED = 2**63 - 1
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "bench" / "suites"
@@ -115,11 +118,11 @@ def load_suite(name_or_path: str | Path) -> Suite:
     if not path.is_file():
         raise SuiteError(f"suite {path} is not a file")
     try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise SuiteError(f"{path}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-    except UnicodeDecodeError as e:
-        raise SuiteError(f"{path}: not a UTF-8 text file ({e.reason})") from None
+        raw = load_file(path)  # bounded: 100,000 `[` is one line, not a RecursionError
+    except JsonInputError as e:
+        raise SuiteError(str(e)) from None
+    except OSError as e:
+        raise SuiteError(f"{path}: cannot read ({e.strerror or e})") from None
     return suite_from_json(raw, source=str(path))
 
 
@@ -159,7 +162,7 @@ def episode_from_json(e, where: str = "episode") -> Episode:
     if isinstance(e.get("id"), str) and e["id"]:
         where = f"{where.rsplit(': episode', 1)[0]}: episode {e['id']!r}"
     ep_id = _need(e, "id", str, where)
-    if not ID_PATTERN.match(ep_id):
+    if not ID_PATTERN.fullmatch(ep_id):
         raise SuiteError(f"{where}: field 'id' {ep_id!r} must be letters, digits, '.', '_' or '-' (it names files)")
     category = _need(e, "category", str, where)
     if category not in CATEGORIES:

@@ -34,7 +34,9 @@ import math
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
@@ -115,12 +117,13 @@ class DatagenReport:
 def committed_suite_seeds(suites_dir: str | Path | None = None) -> dict[int, str]:
     """Episode seed -> name of the committed suite that uses it, over bench/suites/*.json."""
     from cognitivedrone.bench.suite import SUITES_DIR
+    from cognitivedrone.bounded_json import load_file
 
     out: dict[int, str] = {}
     for path in sorted(Path(suites_dir or SUITES_DIR).glob("*.json")):
         try:
-            raw = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raw = load_file(path)
+        except (OSError, ValueError) as e:  # ValueError: JsonInputError
             raise DatagenError(f"{path}: unreadable suite, so episode seeds cannot be checked against it ({e})") from None
         eps = raw.get("episodes") if isinstance(raw, dict) else None
         for e in eps if isinstance(eps, list) else []:
@@ -231,9 +234,35 @@ def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_sc
 
 
 _worker: dict = {}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(sim: "SimConfig", noise_scale: float, root: str, notify) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A parent killed by SIGKILL cannot shut its pool down, and a worker waiting on the task
+    queue never sees it go (the workers hold the queue's write end too): have the kernel send
+    SIGTERM when the parent dies (Linux; strictly, when the thread that started this worker
+    ends: generate() submits and shuts the pool down on one thread), else poll for it.
+    Checked once after, in case the parent died before this ran."""
+    try:
+        import ctypes
+
+        armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) == 0
+    except (OSError, AttributeError):  # not Linux
+        armed = False
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(sim: "SimConfig", noise_scale: float, root: str, notify, parent: int | None = None) -> None:
+    if parent is not None:  # a pool worker (None: flying in the main process)
+        _die_with_parent(parent)
     # One BLAS/OpenMP thread per worker: the workers are the parallelism.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from cognitivedrone.expert import ExpertPilot
@@ -318,7 +347,10 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
     tasks, task_of = plan_tasks(plan)
     identity = cfg.identity()
     _check_out(root, identity)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # under a file, read-only, /proc...
+        raise DatagenError(f"--out {root}: cannot make the folder ({e.strerror or e})") from None
     remove_tmp_files(root)
     n_shards = cfg.n_shards
     writer = DatasetWriter(root, n_shards, tasks, fps=cfg.sim.control_hz, robot_type=cfg.sim.airframe,
@@ -378,7 +410,7 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
                         return
 
             pool = ProcessPoolExecutor(min(cfg.workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(cfg.sim, cfg.noise_scale, str(root), q))
+                                       initargs=(cfg.sim, cfg.noise_scale, str(root), q, os.getpid()))
             try:
                 pending = {pool.submit(_run_shard, k, items[k]) for k in todo}
                 while pending:

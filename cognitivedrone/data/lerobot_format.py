@@ -30,13 +30,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import string
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
+
+from cognitivedrone.bounded_json import JsonInputError, load_file
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000  # files per chunk folder, as lerobot
@@ -71,11 +76,26 @@ EPISODE_COLUMNS = (
     "episode_id", "category", "family", "success", "outcome", "prompt", "prompt_simpler", "seed",
     "options", "correct", "gates", "noise_sigma",
 )
+EPISODE_INDEX_COLUMNS = ("episode_index", "length", "data/chunk_index", "data/file_index", "dataset_from_index",
+                         "dataset_to_index")
 IMAGE_STATS_COLUMNS = tuple(f"stats/{IMAGE_KEY}/{s}" for s in ("mean", "std", "min", "max", "count"))
 # Numeric frame features that get stats; vectors also get q01/q99 per dimension.
 STATS_FEATURES = ("observation.state", "action", "action.executed", "timestamp", "frame_index",
                   "episode_index", "index", "task_index")
 QUANTILE_FEATURES = ("observation.state", "action", "action.executed")
+# Vector columns and their width, checked row by row when read (``DemoDataset.frames``).
+VECTOR_WIDTHS = {"observation.state": len(STATE_NAMES), "action": len(ACTION_NAMES), "action.executed": len(ACTION_NAMES)}
+# No velocity command in SI units (m/s, rad/s) comes near this: action stats beyond it are a
+# broken or hostile file. The same bound as ActionNormalizer.MAX_ABS (not imported: no torch here).
+MAX_ABS_ACTION = 1e3
+# Pillow opens many formats; some readers hand the file to other programs (EPS: Ghostscript).
+# Frames are PNG (ours) or JPEG (other lerobot datasets).
+IMAGE_FORMATS = ("PNG", "JPEG")
+# info.json's data_path is formatted and opened: only these fields, with specs like ":03d" (width
+# under 100, so a spec cannot ask for gigabytes), in a template no longer than a file name.
+DATA_PATH_FIELDS = ("chunk_index", "file_index")
+DATA_PATH_SPEC = re.compile(r"0?[0-9]{0,2}d?")
+MAX_DATA_PATH = 255
 
 
 class DatasetError(ValueError):
@@ -178,18 +198,23 @@ def encode_image(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def decode_image(cell) -> np.ndarray:
-    """An image cell (dict {bytes, path}, a pyarrow struct scalar, or raw bytes) -> uint8 HxWx3."""
+def decode_image(cell, where: str = "image cell") -> np.ndarray:
+    """An image cell (dict {bytes, path}, a pyarrow struct scalar, or raw bytes) -> uint8 HxWx3;
+    bytes that do not decode are a DatasetError starting with `where`."""
     if isinstance(cell, pa.Scalar):
         cell = cell.as_py()
     if isinstance(cell, dict):
         data = cell.get("bytes")
         if data is None and cell.get("path"):
-            return np.asarray(Image.open(cell["path"]).convert("RGB"))
+            return np.asarray(Image.open(cell["path"], formats=IMAGE_FORMATS).convert("RGB"))
         cell = data
     if not isinstance(cell, (bytes, bytearray, memoryview)):
-        raise DatasetError(f"not an image cell: {type(cell).__name__}")
-    return np.asarray(Image.open(io.BytesIO(bytes(cell))).convert("RGB"))
+        raise DatasetError(f"{where}: not an image cell: {type(cell).__name__}")
+    try:
+        with Image.open(io.BytesIO(bytes(cell)), formats=IMAGE_FORMATS) as im:
+            return np.asarray(im.convert("RGB"))
+    except Exception as e:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, zlib.error, ...
+        raise DatasetError(f"{where}: image does not decode ({e})") from None
 
 
 def image_stats(frames: list[np.ndarray]) -> dict:
@@ -500,13 +525,61 @@ def read_info(root: str | Path) -> dict:
     path = Path(root) / INFO_PATH
     if not path.is_file():
         raise DatasetError(f"{path}: missing (not a LeRobotDataset v3 folder)")
-    try:
-        info = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DatasetError(f"{path}: not valid JSON ({e})") from None
+    info = _read_json(path)
     if not isinstance(info, dict):
         raise DatasetError(f"{path}: expected a JSON object")
     return info
+
+
+def _read_json(path: Path):
+    """A dataset's JSON file, bounded (size, depth, no NaN): every problem is one DatasetError."""
+    try:
+        return load_file(path)
+    except JsonInputError as e:
+        raise DatasetError(str(e)) from None  # names the file already
+    except OSError as e:
+        raise DatasetError(f"{path}: unreadable ({e.strerror or e})") from None
+
+
+def _check_action_stats(path: Path, stats: dict) -> None:
+    """stats.json's action q01/q99 are a normalisation: equal-length number lists, within
+    +-MAX_ABS_ACTION, q01 <= q99."""
+    s = stats.get("action")
+    if not isinstance(s, dict) or not {"q01", "q99"} <= set(s):
+        raise DatasetError(f"{path}: 'action' needs q01 and q99")
+    q = {}
+    for k in ("q01", "q99"):
+        v = s[k]
+        if not (isinstance(v, list) and len(v) == len(ACTION_NAMES)
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
+            raise DatasetError(f"{path}: 'action' {k} must be a list of {len(ACTION_NAMES)} numbers, got {repr(v)[:80]}")
+        q[k] = np.asarray(v, dtype=np.float64)
+        if np.abs(q[k]).max() > MAX_ABS_ACTION:
+            raise DatasetError(f"{path}: 'action' {k} {v} is beyond +-{MAX_ABS_ACTION:.0e}, no velocity command reaches that")
+    if np.any(q["q99"] < q["q01"]):
+        raise DatasetError(f"{path}: 'action' q99 must be >= q01 in every dimension, got q01={s['q01']} q99={s['q99']}")
+
+
+def _check_data_path(info_path: Path, template) -> str:
+    """info.json's data_path, checked before it is formatted: a relative path without '..',
+    using only {chunk_index} and {file_index} with simple integer specs."""
+    def bad(why: str) -> DatasetError:
+        return DatasetError(f"{info_path}: data_path {str(template)[:80]!r} {why}")
+
+    if not isinstance(template, str) or not template or not template.isprintable():  # no NUL, no newline
+        raise bad("must be a non-empty path string of printable characters")
+    if len(template) > MAX_DATA_PATH:
+        raise bad(f"is {len(template)} characters long, over {MAX_DATA_PATH}")
+    if PurePosixPath(template).is_absolute() or ".." in PurePosixPath(template).parts:
+        raise bad("must be a path inside the dataset folder (relative, no '..')")
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template) if name is not None]
+    except ValueError as e:  # a lone '{' or '}'
+        raise bad(f"is not a path template ({e})") from None
+    for name, spec, conv in fields:
+        if name not in DATA_PATH_FIELDS or conv or not DATA_PATH_SPEC.fullmatch(spec):
+            raise bad("may only use {chunk_index} and {file_index}, with an integer spec such as ':03d'")
+    return template
 
 
 def remove_tmp_files(root: str | Path) -> list[Path]:
@@ -544,9 +617,22 @@ class DemoDataset:
         for key in ("total_episodes", "total_frames", "data_path", "features"):
             if key not in self.info:
                 raise DatasetError(f"{info_path}: field {key!r} is missing")
+        if not isinstance(self.info["features"], dict):
+            raise DatasetError(f"{info_path}: 'features' must be an object")
         missing = [c for c in DATA_COLUMNS if c not in self.info["features"]]
         if missing:
             raise DatasetError(f"{info_path}: features lack {', '.join(missing)}")
+        image = self.info["features"][IMAGE_KEY]
+        shape = image.get("shape") if isinstance(image, dict) else None
+        if not (isinstance(shape, list) and len(shape) == 3 and shape[2] == 3
+                and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 4096 for v in shape)):
+            raise DatasetError(f"{info_path}: features[{IMAGE_KEY!r}] shape must be [height, width, 3], got {repr(shape)[:80]}")
+        self.image_shape = tuple(shape)
+        template = _check_data_path(info_path, self.info["data_path"])
+        extra = self.info.get("cognitivedrone", {})
+        if not isinstance(extra, dict) or not isinstance(extra.get("complete", True), bool):
+            raise DatasetError(f"{info_path}: 'cognitivedrone' must be an object whose 'complete' is true or false, "
+                               f"got {repr(extra)[:80]}")
         ep_files = sorted((self.root / EPISODES_DIR).glob("*/*.parquet"))
         if not ep_files:
             raise DatasetError(f"{self.root / EPISODES_DIR}: no episodes files")
@@ -559,6 +645,10 @@ class DemoDataset:
             lack = [c for c in EPISODE_COLUMNS if c not in t.column_names]
             if lack:
                 raise DatasetError(f"{p}: missing column {lack[0]!r}" + (f" (and {len(lack) - 1} more)" if len(lack) > 1 else ""))
+            for c in EPISODE_INDEX_COLUMNS:  # counted and formatted into paths below
+                if not pa.types.is_integer(t.schema.field(c).type) or t.column(c).null_count:
+                    raise DatasetError(f"{p}: column {c!r} is {t.schema.field(c).type} with {t.column(c).null_count} nulls, "
+                                       "expected integers")
             tables.append(t.select(list(EPISODE_COLUMNS)))
         eps = pa.concat_tables(tables)
         self.episodes: list[dict] = eps.to_pylist()
@@ -568,7 +658,7 @@ class DemoDataset:
             raise DatasetError(f"{self.root / EPISODES_DIR}: episode indices are not contiguous from 0 (episode {gap} "
                                "missing or out of order); an interrupted datagen run is finished by rerunning it with the same arguments")
         if len(idx) != self.info["total_episodes"]:
-            raise DatasetError(f"{info_path}: total_episodes is {self.info['total_episodes']}, but the episodes files list {len(idx)}")
+            raise DatasetError(f"{info_path}: total_episodes is {self.info['total_episodes']!r}, but the episodes files list {len(idx)}")
         pos = 0
         for e in self.episodes:
             if e["dataset_from_index"] != pos or e["dataset_to_index"] != pos + e["length"]:
@@ -576,7 +666,7 @@ class DemoDataset:
                                    f"do not follow on (expected from {pos}); the dataset was not finalized")
             pos += e["length"]
         if pos != self.info["total_frames"]:
-            raise DatasetError(f"{info_path}: total_frames is {self.info['total_frames']}, but the episodes hold {pos}")
+            raise DatasetError(f"{info_path}: total_frames is {self.info['total_frames']!r}, but the episodes hold {pos}")
         self._n = pos
         # Data files, in order, with the frame range each must hold.
         files: dict[tuple[int, int], list[int]] = {}
@@ -585,9 +675,18 @@ class DemoDataset:
             rng = files.setdefault(key, [e["dataset_from_index"], e["dataset_to_index"]])
             rng[1] = e["dataset_to_index"]
         self._files: list[Path] = []
+        real_root = self.root.resolve()
         for (c, f), (lo, hi) in sorted(files.items(), key=lambda kv: kv[1][0]):
-            p = self.root / self.info["data_path"].format(chunk_index=c, file_index=f)
-            if not p.is_file():
+            p = self.root / template.format(chunk_index=c, file_index=f)
+            try:
+                # resolved: a symlink on the way may not lead out of the dataset folder either
+                inside = p.resolve().is_relative_to(real_root)
+                is_file = p.is_file()
+            except OSError as e:  # a file name too long, ...
+                raise DatasetError(f"{info_path}: data_path gives {str(p)[:120]!r}, which cannot be opened ({e.strerror or e})") from None
+            if not inside:
+                raise DatasetError(f"{info_path}: data_path gives {str(p)[:120]!r}, outside the dataset folder")
+            if not is_file:
                 raise DatasetError(f"{p}: data file missing")
             try:
                 schema = pq.read_schema(p)
@@ -596,6 +695,9 @@ class DemoDataset:
             lack = [c for c in DATA_COLUMNS if c not in schema.names]
             if lack:
                 raise DatasetError(f"{p}: missing column {lack[0]!r}" + (f" (and {len(lack) - 1} more)" if len(lack) > 1 else ""))
+            twice = [c for c in DATA_COLUMNS if schema.names.count(c) > 1]
+            if twice:  # pyarrow cannot pick a column by name then
+                raise DatasetError(f"{p}: column {twice[0]!r} appears more than once")
             index = pq.read_table(p, columns=["index"]).column("index").to_numpy()
             if len(index) != hi - lo or (len(index) and (index[0] != lo or index[-1] != hi - 1)):
                 raise DatasetError(f"{p}: frame index holds {len(index)} rows starting at "
@@ -604,14 +706,28 @@ class DemoDataset:
         stats_path = self.root / STATS_PATH
         if not stats_path.is_file():
             raise DatasetError(f"{stats_path}: missing")
-        raw = json.loads(stats_path.read_text())
-        self.stats = {k: {s: np.asarray(v) for s, v in d.items()} for k, d in raw.items()}
-        if "action" not in self.stats or not {"q01", "q99"} <= set(self.stats["action"]):
-            raise DatasetError(f"{stats_path}: 'action' needs q01 and q99")
+        raw = _read_json(stats_path)
+        if not isinstance(raw, dict) or not all(isinstance(d, dict) for d in raw.values()):
+            raise DatasetError(f"{stats_path}: expected an object of per-feature objects")
+        _check_action_stats(stats_path, raw)
+        self.stats = {}
+        for k, d in raw.items():
+            self.stats[k] = {}
+            for s, v in d.items():
+                try:
+                    a = np.asarray(v)
+                except ValueError:  # lists of uneven lengths
+                    a = None
+                if a is None or a.dtype.kind not in "iuf":
+                    raise DatasetError(f"{stats_path}: {k!r} {s!r} must be a number or equal-length lists of numbers, got {repr(v)[:80]}")
+                self.stats[k][s] = a
         tasks_path = self.root / TASKS_PATH
         if not tasks_path.is_file():
             raise DatasetError(f"{tasks_path}: missing")
-        self.tasks = read_tasks(self.root)
+        try:
+            self.tasks = read_tasks(self.root)
+        except Exception as e:  # noqa: BLE001 - any unreadable file is a dataset problem
+            raise DatasetError(f"{tasks_path}: unreadable ({e})") from None
 
     def __len__(self) -> int:
         return self._n
@@ -619,16 +735,90 @@ class DemoDataset:
     @property
     def complete(self) -> bool:
         """Whether every planned shard was generated (False: a run still to be finished)."""
-        return bool(self.info.get("cognitivedrone", {}).get("complete", True))
+        return self.info.get("cognitivedrone", {}).get("complete", True)  # checked on open
 
     def frames(self, columns: list[str] | None = None) -> pa.Table:
         if columns is not None:
             bad = [c for c in columns if c not in DATA_COLUMNS]
             if bad:
                 raise DatasetError(f"unknown column(s) {', '.join(bad)}; columns are {', '.join(DATA_COLUMNS)}")
-        tables = [pq.read_table(p, columns=list(columns) if columns is not None else None) for p in self._files]
+        tables = []
+        for p in self._files:
+            try:
+                # DATA_COLUMNS, not None: the same columns in the same order from every file
+                t = pq.read_table(p, columns=list(columns if columns is not None else DATA_COLUMNS))
+            except Exception as e:  # noqa: BLE001 - a page broken past the header checked on open
+                raise DatasetError(f"{p}: unreadable parquet ({e})") from None
+            self._check_rows(p, t)
+            # Vector columns pass as any list of numbers; one type for all files, or they do not concatenate.
+            # Not `safe`: values are checked to fit a float32 above, an int's last bits may go.
+            for name in VECTOR_WIDTHS:
+                if name in t.column_names:
+                    t = t.set_column(t.column_names.index(name), name, t.column(name).cast(DATA_SCHEMA.field(name).type, safe=False))
+            first = tables[0].schema if tables else t.schema
+            if t.schema != first:
+                try:  # e.g. int32 here, int64 there
+                    t = t.cast(first)
+                except (pa.ArrowException, ValueError, TypeError, NotImplementedError):
+                    diff = next((n for n in t.column_names if t.schema.field(n).type != first.field(n).type), None)
+                    what = (f"column {diff!r} is {t.schema.field(diff).type}, {self._files[0]} has {first.field(diff).type}"
+                            if diff else f"its columns differ from {self._files[0]}'s")
+                    raise DatasetError(f"{p}: {what}, and one does not convert to the other") from None
+            tables.append(t)
         return pa.concat_tables(tables) if tables else DATA_SCHEMA.empty_table()
 
+    def _check_rows(self, path: Path, t: pa.Table) -> None:
+        """Vectors of the right width, finite, and images that open as PNG/JPEG of the size
+        info.json declares, so a bad row is named here and not by a traceback mid-training.
+        Images are checked by header and chunk CRCs (Pillow's verify: ~50 us a frame, a sixth
+        of a decode); pixels that still do not decode are named when a batch draws them."""
+
+        def where(row: int) -> str:
+            ids = pq.read_table(path, columns=["episode_index", "frame_index"]).slice(row, 1).to_pylist()[0]
+            return f"{path}: row {row} (episode {ids['episode_index']}, frame {ids['frame_index']})"
+
+        for name, width in VECTOR_WIDTHS.items():
+            if name not in t.column_names:
+                continue
+            col = t.column(name).combine_chunks()
+            typ = col.type
+            if not ((pa.types.is_list(typ) or pa.types.is_fixed_size_list(typ))
+                    and (pa.types.is_floating(typ.value_type) or pa.types.is_integer(typ.value_type))):
+                raise DatasetError(f"{path}: {name!r} is {typ}, expected a list of {width} numbers")
+            if col.null_count:
+                raise DatasetError(f"{where(int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0]))}: {name!r} is null")
+            lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False)
+            if np.any(lengths != width):
+                row = int(np.flatnonzero(lengths != width)[0])
+                raise DatasetError(f"{where(row)}: {name!r} has {lengths[row]} values, expected {width}")
+            values = col.flatten().to_numpy(zero_copy_only=False).astype(np.float64).reshape(len(col), width)
+            bad = ~np.isfinite(values).all(axis=1)  # a null element reads as NaN
+            if bad.any():
+                raise DatasetError(f"{where(int(np.flatnonzero(bad)[0]))}: {name!r} holds NaN or infinite values")
+            big = (np.abs(values) > np.finfo(np.float32).max).any(axis=1)  # would turn infinite as float32 (frames)
+            if big.any():
+                raise DatasetError(f"{where(int(np.flatnonzero(big)[0]))}: {name!r} holds values beyond float32's range")
+        if IMAGE_KEY in t.column_names:
+            col = t.column(IMAGE_KEY).combine_chunks()
+            if not (pa.types.is_struct(col.type) and col.type.get_field_index("bytes") >= 0
+                    and pa.types.is_binary(col.type.field("bytes").type)):
+                raise DatasetError(f"{path}: {IMAGE_KEY!r} is {col.type}, expected struct<bytes: binary, path: string>")
+            h, w, _ = self.image_shape
+            data = col.field("bytes")
+            empty = np.flatnonzero(pc.or_(col.is_null(), data.is_null()).to_numpy(zero_copy_only=False))
+            if len(empty):
+                raise DatasetError(f"{where(int(empty[0]))}: image has no bytes")
+            for start in range(0, len(data), 4096):  # a slice at a time: no copy of the whole column
+                for i, b in enumerate(data.slice(start, 4096).to_pylist(), start):
+                    try:
+                        with Image.open(io.BytesIO(b), formats=IMAGE_FORMATS) as im:
+                            size = im.size
+                            im.verify()
+                    except Exception as e:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ...
+                        raise DatasetError(f"{where(i)}: image does not decode ({e})") from None
+                    if size != (w, h):
+                        raise DatasetError(f"{where(i)}: image is {size[0]}x{size[1]} px, {INFO_PATH} says {w}x{h}")
+
     @staticmethod
-    def decode_image(cell) -> np.ndarray:
-        return decode_image(cell)
+    def decode_image(cell, where: str = "image cell") -> np.ndarray:
+        return decode_image(cell, where)

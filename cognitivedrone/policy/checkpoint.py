@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cognitivedrone.bounded_json import JsonInputError, load_file
 from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
 from cognitivedrone.policy.filmcnn.modeling import FilmCnnPolicy
 from cognitivedrone.policy.filmcnn.processing import ActionNormalizer
@@ -120,9 +121,14 @@ class FilmCnnVLA:
     def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """The deployed function (PolicyGraph, the one exported to ONNX) on checked arrays:
         uint8 [B, H, W, 3] + float32 [B, D] -> float32 [B, 4] in physical units."""
+        return self.infer_view(images, embeddings)[0]
+
+    def infer_view(self, images: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`infer` and the pointer's not-in-view probability float32 [B, 1], from one pass."""
         self._ensure_eval()
         with torch.inference_mode():
-            return self.graph(torch.from_numpy(images), torch.from_numpy(embeddings)).numpy()
+            command, not_in_view = self.graph(torch.from_numpy(images), torch.from_numpy(embeddings))
+        return command.numpy(), not_in_view.numpy()
 
     @property
     def graph(self) -> PolicyGraph:
@@ -226,9 +232,11 @@ def _read_json(file: Path) -> Any:
     if not file.is_file():
         raise PolicyCheckpointError(file, "missing")
     try:
-        return json.loads(file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PolicyCheckpointError(file, f"not valid JSON ({exc})") from None
+        return load_file(file)  # bounded: size, depth, no NaN
+    except JsonInputError as exc:
+        raise PolicyCheckpointError(file, str(exc).removeprefix(f"{file}: ")) from None
+    except OSError as exc:
+        raise PolicyCheckpointError(file, f"unreadable ({exc.strerror or exc})") from None
 
 
 def _load_weights(model: FilmCnnPolicy, file: Path) -> None:

@@ -1,7 +1,10 @@
 """The two functions a deployed policy computes, as torch modules with plain tensor inputs.
 
 `PolicyGraph` (every frame): camera image uint8 [1, H, W, 3] + instruction embedding float32
-[1, D] -> command float32 [1, 4] in physical units (vx, vy, vz m/s, yaw_rate rad/s, body FLU).
+[1, D] -> command float32 [1, 4] in physical units (vx, vy, vz m/s, yaw_rate rad/s, body FLU),
+and not_in_view float32 [1, 1]: the probability that no gate is in the image (the view head's,
+or without one the pointer's "not in view" slot for the instructed gate). The Pilot searches,
+then hovers, when it stays high (docs/design.md, "Doubt").
 Pre-processing (HWC -> CHW, /255) and de-normalisation (q01/q99) are inside, so torch,
 ONNX Runtime and TensorRT all run the same function and no engine re-implements them.
 
@@ -30,8 +33,9 @@ class PolicyGraph(nn.Module):
         self.register_buffer("action_scale", torch.tensor(normalizer.half, dtype=torch.float32))
         self.register_buffer("action_offset", torch.tensor(normalizer.mid, dtype=torch.float32))
 
-    def forward(self, image: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
-        return self.model.predict(images_to_tensor(image), embedding) * self.action_scale + self.action_offset
+    def forward(self, image: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        action, not_in_view = self.model.predict_with_view(images_to_tensor(image), embedding)
+        return action * self.action_scale + self.action_offset, not_in_view
 
 
 class InstructionGraph(nn.Module):

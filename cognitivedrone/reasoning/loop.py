@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from dataclasses import dataclass, field
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
@@ -90,6 +90,34 @@ class ReasonerLoop:
         """The newest frame (an array, or a callable returning one, called only when asked)."""
         self._frame = frame
 
+    def reset_reasoner(self) -> bool:
+        """Reasoner.reset(); a reset that raises is counted and warned about, and the loop goes
+        on (the backend may then carry an answer over: its problem is now visible in stats)."""
+        try:
+            self.reasoner.reset()
+            return True
+        except Exception as exc:
+            self.stats.reasoner_errors += 1
+            self.warn(f"reasoner reset failed ({exc!r}); asking it all the same")
+            return False
+
+    def ask_within_timeout(self, instruction: str, image) -> Rewrite | None:
+        """`ask` on the loop's worker thread, waiting at most `timeout_s` (the benchmark's sim
+        mode: a hung backend must not hang the run). While a timed-out call is still running,
+        the next is not started: None at once."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reasoner-call")
+        if self._call is not None and not self._call.done():
+            self.stats.reasoner_timeouts += 1
+            return None
+        self._call = self._pool.submit(self.ask, instruction, image)
+        try:
+            return self._call.result(timeout=self.timeout_s)
+        except TimeoutError:
+            self.stats.reasoner_timeouts += 1
+            self.warn(f"reasoner gave no answer within {self.timeout_s:g} s; keeping the current instruction")
+            return None
+
     def ask(self, instruction: str, image) -> Rewrite | None:
         """One call, here and now: the answer, or None if it failed."""
         self.stats.reasoner_calls += 1
@@ -111,17 +139,27 @@ class ReasonerLoop:
         while not self._closed.is_set():
             started = time.monotonic()
             self._wake.clear()  # before reading the task: a set_task from now on wakes the next wait
-            frame, task = self._frame, self._task
-            if frame is not None and task is not None and task[1] and (self._call is None or self._call.done()):
-                if task[0] != self._asked_task:
-                    self._asked_task = task[0]
-                    self.reasoner.reset()
-                self._call = self._pool.submit(self.ask, task[1], frame)
-                rw = self._await(self._call)
-                if self._closed.is_set():
-                    return  # closed meanwhile: touch nothing (the host may be going away)
-                self.on_answer(task[0], rw)
+            try:
+                if self._step():
+                    return
+            except Exception as exc:  # a bug here must not end the slow loop silently
+                self.stats.reasoner_errors += 1
+                self.warn(f"the reasoner loop failed ({exc!r}); going on")
             self._wake.wait(max(0.0, self.period - (time.monotonic() - started)))
+
+    def _step(self) -> bool:
+        """One period: ask about the newest frame if nothing is running. True once closed."""
+        frame, task = self._frame, self._task
+        if frame is not None and task is not None and task[1] and (self._call is None or self._call.done()):
+            if task[0] != self._asked_task:
+                self._asked_task = task[0]
+                self.reset_reasoner()
+            self._call = self._pool.submit(self.ask, task[1], frame)
+            rw = self._await(self._call)
+            if self._closed.is_set():
+                return True  # closed meanwhile: touch nothing (the host may be going away)
+            self.on_answer(task[0], rw)
+        return False
 
     def _await(self, call: Future) -> Rewrite | None:
         """The call's answer, None on timeout; returns early once closed, so close() can join this

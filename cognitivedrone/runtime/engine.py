@@ -16,6 +16,11 @@ ENGINE_NAMES = ("torch", "onnxruntime", "tensorrt")
 POLICY_ONNX = "model.onnx"
 INSTRUCTION_ONNX = "instruction_encoder.onnx"
 TOKENIZER_JSON = "tokenizer.json"
+# model.onnx's outputs: the command [1, 4] and the probability that no gate is in view [1, 1].
+POLICY_OUTPUTS = ("command", "not_in_view")
+# Bumped when what an export computes changes, so an older export is redone (or refused).
+EXPORT_FORMAT_KEY = "cognitivedrone.export_format"
+EXPORT_FORMAT = "2"
 EXPORT_HINT = "run `cognitivedrone export {ckpt} --format onnx` (on a machine with torch) and copy the directory over"
 
 
@@ -28,7 +33,10 @@ class PolicyEngine(ABC):
 
     embed(instruction) -> float32 [embed_dim]   slow path, cached per instruction
     act(image, embedding) -> VelocityCommand    fast path: uint8 [S, S, 3] RGB frame, body FLU, SI units
-    infer(images, embeddings) -> float32 [1, 4] the raw graph call on checked arrays (what perf times)
+    act_with_view(image, embedding) -> (VelocityCommand, p)  the same pass, and the probability
+                                                that the gate is not in view (graph.py)
+    infer_view(images, embeddings) -> (float32 [1, 4], float32 [1, 1])  the raw graph call on
+                                                checked arrays; infer() is its command (what perf times)
     """
 
     name: str = "?"
@@ -42,12 +50,19 @@ class PolicyEngine(ABC):
     def embed(self, instruction: str) -> np.ndarray: ...
 
     @abstractmethod
-    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray: ...
+    def infer_view(self, images: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        return self.infer_view(images, embeddings)[0]
 
     def act(self, image: np.ndarray, embedding: np.ndarray) -> VelocityCommand:
+        return self.act_with_view(image, embedding)[0]
+
+    def act_with_view(self, image: np.ndarray, embedding: np.ndarray) -> tuple[VelocityCommand, float]:
         image = check_image(image, self.image_size)
         emb = check_embedding(embedding, self.embed_dim)
-        return VelocityCommand.from_array(self.infer(image[None], emb[None])[0])
+        command, not_in_view = self.infer_view(image[None], emb[None])
+        return VelocityCommand.from_array(command[0]), float(np.asarray(not_in_view).reshape(-1)[0])
 
     def describe(self) -> dict:
         """What a report should say about this engine (name, threads, providers, precision...)."""

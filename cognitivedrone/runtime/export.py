@@ -2,11 +2,13 @@
 
 Writes into the checkpoint directory:
   model.onnx                 PolicyGraph: image uint8 [1, H, W, 3] + embedding float32 [1, D]
-                             -> command float32 [1, 4] (physical units, body FLU)
+                             -> command float32 [1, 4] (physical units, body FLU),
+                                not_in_view float32 [1, 1] (no gate in view: graph.py)
   instruction_encoder.onnx   InstructionGraph: input_ids, attention_mask int64 [1, T] -> [1, D]
   tokenizer.json             all-MiniLM-L6-v2's tokenizer, for the `tokenizers` package
 Each ONNX file is one file (weights inside), passes onnx.checker, records the sha256 of the
-model.safetensors it came from, and is checked against torch before it is kept.
+model.safetensors it came from and the export format, and is checked against torch before it
+is kept. An ONNX file without that record is treated as stale: refused, or exported again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cognitivedrone.runtime.engine import INSTRUCTION_ONNX, POLICY_ONNX, TOKENIZER_JSON, EngineError, file_sha256
+from cognitivedrone.runtime.engine import (
+    EXPORT_FORMAT, EXPORT_FORMAT_KEY, INSTRUCTION_ONNX, POLICY_ONNX, POLICY_OUTPUTS, TOKENIZER_JSON, EngineError, file_sha256,
+)
 from cognitivedrone.runtime.instruction import MAX_TOKENS_KEY, MIN_TOKENS_KEY
 from cognitivedrone.runtime.onnx_session import SOURCE_KEY, open_session
 
@@ -52,6 +56,7 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
     report = ExportReport()
     meta = {
         SOURCE_KEY: source,
+        EXPORT_FORMAT_KEY: EXPORT_FORMAT,
         "cognitivedrone.policy": cfg.type,
         "cognitivedrone.head": cfg.head,
         "cognitivedrone.action": "vx,vy,vz,yaw_rate (m/s, m/s, m/s, rad/s; body FLU)",
@@ -65,15 +70,16 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
     emb = torch.from_numpy(vla.embed("fly through the red gate").copy()).unsqueeze(0)
     path = checkpoint / POLICY_ONNX
     log(f"exporting the policy ({vla.model.num_parameters():,} parameters, {cfg.head}) -> {path}")
-    _export(graph, (image, emb), path, ["image", "embedding"], ["command"], None, meta)
+    _export(graph, (image, emb), path, ["image", "embedding"], list(POLICY_OUTPUTS), None, meta)
     sess = open_session(path, threads=1, providers=["CPUExecutionProvider"])
     diffs = []
     for _ in range(parity_frames):
         img = rng.integers(0, 256, (1, s, s, 3), dtype=np.uint8)
         e = (rng.standard_normal((1, d)) * float(emb.std())).astype(np.float32)
         with torch.inference_mode():
-            ref = graph(torch.from_numpy(img), torch.from_numpy(e)).numpy()
-        diffs.append(np.abs(sess.run(["command"], {"image": img, "embedding": e})[0] - ref).max())
+            refs = [r.numpy() for r in graph(torch.from_numpy(img), torch.from_numpy(e))]
+        got = sess.run(list(POLICY_OUTPUTS), {"image": img, "embedding": e})
+        diffs.append(max(np.abs(g - r).max() for g, r in zip(got, refs)))
     report.policy_max_abs_diff = float(max(diffs))
     report.files.append(path)
     _check_parity(path, report.policy_max_abs_diff, parity_frames, "frames")
@@ -172,7 +178,9 @@ def export_is_current(checkpoint: str | Path) -> bool:
             props = {p.key: p.value for p in onnx.load(str(f), load_external_data=False).metadata_props}
         except Exception:
             return False
-        if source is not None and props.get(SOURCE_KEY) != source:
+        if props.get(EXPORT_FORMAT_KEY) != EXPORT_FORMAT or SOURCE_KEY not in props:
+            return False  # an older export, or one whose record was stripped
+        if source is not None and props[SOURCE_KEY] != source:
             return False
     return True
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cognitivedrone.runtime.engine import POLICY_ONNX, PolicyEngine
+from cognitivedrone.runtime.engine import POLICY_ONNX, POLICY_OUTPUTS, PolicyEngine
 from cognitivedrone.runtime.instruction import OnnxInstructionEncoder, read_export_info
 from cognitivedrone.runtime.onnx_session import check_io, check_source, open_session
 
@@ -23,7 +23,7 @@ class OnnxRuntimeEngine(PolicyEngine):
         self.session = open_session(path, threads, providers)
         s, d = self.image_size, self.embed_dim
         check_io(self.session, path, {"image": ("tensor(uint8)", (1, s, s, 3)), "embedding": ("tensor(float)", (1, d))},
-                 {"command": (1, 4)})
+                 {"command": (1, 4), "not_in_view": (1, 1)})
         check_source(self.session, path)
         self.checkpoint = checkpoint
         self._text: OnnxInstructionEncoder | None = None
@@ -33,8 +33,9 @@ class OnnxRuntimeEngine(PolicyEngine):
             self._text = OnnxInstructionEncoder(self.checkpoint, self.embed_dim)
         return self._text.embed(instruction)
 
-    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-        return self.session.run(["command"], {"image": images, "embedding": embeddings})[0]
+    def infer_view(self, images: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        command, not_in_view = self.session.run(POLICY_OUTPUTS, {"image": images, "embedding": embeddings})
+        return command, not_in_view
 
     def describe(self) -> dict:
         import onnxruntime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cognitivedrone.runtime.engine import EXPORT_HINT, EngineError, file_sha256
+from cognitivedrone.runtime.engine import EXPORT_FORMAT, EXPORT_FORMAT_KEY, EXPORT_HINT, EngineError, file_sha256
 
 ORT_HINT = "pip install onnxruntime  (or: pip install -e '.[drone]'; on a Jetson the onnxruntime-gpu wheel from the Jetson Zoo)"
 # Metadata key holding the sha256 of the model.safetensors an ONNX file was exported from.
@@ -47,10 +47,16 @@ def open_session(path: Path, threads: int, providers: list[str] | None = None):
 
 def check_source(session, path: Path) -> None:
     """Refuse an ONNX file exported from other weights than the model.safetensors beside it
-    (a re-trained checkpoint whose export was not redone)."""
+    (a re-trained checkpoint whose export was not redone), or in an older export format. An
+    export that does not say where it came from is refused too: stripped metadata must not
+    let a stale file fly."""
     weights = path.parent / "model.safetensors"
-    exported_from = session.get_modelmeta().custom_metadata_map.get(SOURCE_KEY)
-    if exported_from and weights.is_file() and file_sha256(weights) != exported_from:
+    meta = session.get_modelmeta().custom_metadata_map
+    exported_from = meta.get(SOURCE_KEY)
+    if not exported_from or meta.get(EXPORT_FORMAT_KEY) != EXPORT_FORMAT:
+        raise EngineError(f"{path} does not record the weights and export format it came from (an older or "
+                          f"altered export); {EXPORT_HINT.format(ckpt=path.parent)}")
+    if weights.is_file() and file_sha256(weights) != exported_from:
         raise EngineError(f"{path} was exported from another model.safetensors than the one beside it (stale export); "
                           f"{EXPORT_HINT.format(ckpt=path.parent)}")
 

@@ -104,7 +104,7 @@ class TensorRTEngine(PolicyEngine):
             ptr = _check(cudart.cudaMalloc(nbytes))
             self.context.set_tensor_address(name, ptr)
             self.buffers[name] = (ptr, nbytes)
-        self.output = np.empty((1, 4), dtype=np.float32)
+        self.outputs = {"command": np.empty((1, 4), dtype=np.float32), "not_in_view": np.empty((1, 1), dtype=np.float32)}
         self._text: OnnxInstructionEncoder | None = None
 
     def _build(self, onnx_path: Path, calibration) -> bytes:
@@ -140,17 +140,18 @@ class TensorRTEngine(PolicyEngine):
             self._text = OnnxInstructionEncoder(self.checkpoint, self.embed_dim)
         return self._text.embed(instruction)
 
-    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    def infer_view(self, images: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cudart, kind = self.cudart, self.cudart.cudaMemcpyKind
         for name, host in (("image", images), ("embedding", embeddings)):
             ptr, nbytes = self.buffers[name]
             _check(cudart.cudaMemcpyAsync(ptr, host.ctypes.data, nbytes, kind.cudaMemcpyHostToDevice, self.stream))
         if not self.context.execute_async_v3(self.stream):
             raise EngineError("TensorRT execution failed")
-        ptr, nbytes = self.buffers["command"]
-        _check(cudart.cudaMemcpyAsync(self.output.ctypes.data, ptr, nbytes, kind.cudaMemcpyDeviceToHost, self.stream))
+        for name, host in self.outputs.items():
+            ptr, nbytes = self.buffers[name]
+            _check(cudart.cudaMemcpyAsync(host.ctypes.data, ptr, nbytes, kind.cudaMemcpyDeviceToHost, self.stream))
         _check(cudart.cudaStreamSynchronize(self.stream))
-        return self.output.copy()
+        return self.outputs["command"].copy(), self.outputs["not_in_view"].copy()
 
     def describe(self) -> dict:
         return {**super().describe(), "tensorrt": self.trt.__version__, "gpu": self.gpu,

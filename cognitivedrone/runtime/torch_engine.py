@@ -27,8 +27,8 @@ class TorchEngine(PolicyEngine):
     def embed(self, instruction: str) -> np.ndarray:
         return self.vla.embed(instruction)
 
-    def infer(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-        return self.vla.infer(images, embeddings)
+    def infer_view(self, images: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.vla.infer_view(images, embeddings)
 
     def describe(self) -> dict:
         import torch

@@ -3,6 +3,7 @@ check it is continuing the same thing."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 
@@ -33,6 +34,19 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def validate(self) -> None:
+        """Settings that would fail only mid-run, refused before anything is loaded or written."""
+        at_least = {"steps": 1, "batch_size": 1, "chunk_size": 1, "warmup_steps": 0, "log_every": 1,
+                    "save_every": 1, "eval_every": -1, "eval_workers": 1, "threads": 0}
+        for name, low in at_least.items():
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise ValueError(f"--{name.replace('_', '-')} must be an integer >= {low}, got {v!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
+        if not (isinstance(self.simple_prompt_prob, (int, float)) and 0.0 <= self.simple_prompt_prob <= 1.0):
+            raise ValueError(f"--simple-prompt-prob must be in [0, 1], got {self.simple_prompt_prob!r}")
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":

@@ -129,7 +129,10 @@ class TrainingData:
         return len(self.sample_ids)
 
     def decode(self, i: int) -> np.ndarray:
-        return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()})
+        # Rows are the dataset's frames in order (frames() reads every file); the up-front check
+        # opened each image, so this names the rare PNG whose pixels alone are broken.
+        where = f"{self.dataset.root}: row {int(i)} (episode {int(self.episode_index[int(i)])})"
+        return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()}, where)
 
     def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool) -> dict:
         n_dec = int(round(size * self.decision_frac)) if len(self.ep_first) else 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from cognitivedrone.bounded_json import load_file
 from cognitivedrone.policy.checkpoint import FilmCnnVLA
 from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
 from cognitivedrone.policy.filmcnn.modeling import FilmCnnPolicy
@@ -62,11 +64,42 @@ def _latest_checkpoint(out: Path) -> Path | None:
     return steps[-1] if steps else None
 
 
+def _check_out(out: Path) -> None:
+    """--out is a folder we can write in, or can be made: checked before any work, by making
+    (and removing) a probe folder in it or in its nearest existing parent."""
+    base = out
+    try:
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} exists and is not a folder")
+        while not base.exists():
+            base = base.parent
+        if not base.is_dir():
+            raise ValueError(f"--out {out} is under {base}, which is a file, not a folder")
+        os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=base))
+    except OSError as e:
+        raise ValueError(f"--out {out}: cannot make folders in {base} ({e.strerror or e})") from None
+
+
+def _claim(out: Path, cfg: TrainConfig) -> None:
+    """Make the run folder and record what it trains: only once everything has loaded, so a
+    run that fails early leaves nothing a later resume could mistake for its own."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / "train_config.json.tmp"
+        tmp.write_text(json.dumps(cfg.to_dict(), indent=1))
+        tmp.replace(out / "train_config.json")
+    except OSError as e:
+        raise ValueError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+
+
 def _check_resumable(out: Path, cfg: TrainConfig) -> None:
     saved_file = out / "train_config.json"
     if not saved_file.exists():
         return
-    saved = TrainConfig.from_dict(json.loads(saved_file.read_text()))
+    try:
+        saved = TrainConfig.from_dict(load_file(saved_file))
+    except (TypeError, ValueError) as e:  # JsonInputError (names the file), or not a config
+        raise ValueError(str(e) if str(saved_file) in str(e) else f"{saved_file}: not a training config ({e})") from None
     diff = [k for k, v in cfg.to_dict().items()
             if k not in TrainConfig.RESUMABLE_CHANGES and getattr(saved, k) != v]
     if diff:
@@ -101,6 +134,7 @@ def evaluate(ckpt: Path, suite: str, workers: int, prompt: str = "original") -> 
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    cfg.validate()
     rank, world, distributed = _dist_env()
     if distributed:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
@@ -110,9 +144,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     out = Path(cfg.out)
     main = rank == 0
     if main:
-        out.mkdir(parents=True, exist_ok=True)
+        _check_out(out)
         _check_resumable(out, cfg)
-        (out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
 
     # Model: from a checkpoint (fine-tuning keeps its architecture and normaliser) or new.
     if cfg.init:
@@ -125,7 +158,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
                         only_successful=cfg.only_successful, early_boost=cfg.early_boost,
                         pointer_grid=pcfg.pointer_map_size)
     if normalizer is None:
-        normalizer = ActionNormalizer.from_data(data.actions)
+        try:
+            normalizer = ActionNormalizer.from_data(data.actions)
+        except ValueError as e:
+            raise ValueError(f"{cfg.data}: its actions give no usable normalisation: {e}") from None
     torch.manual_seed(cfg.seed)
     if model is None:
         model = FilmCnnPolicy(pcfg)
@@ -151,9 +187,14 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         start = int(state["step"])
         rng_file = resume / "rng.json"
         if rng_file.exists() and world == 1:
-            rng.bit_generator.state = json.loads(rng_file.read_text())
+            try:
+                rng.bit_generator.state = load_file(rng_file)
+            except (TypeError, KeyError, ValueError) as e:
+                raise ValueError(f"{rng_file}: not a random generator state ({e})") from None
         if main:
             print(f"resuming from {resume} at step {start}")
+    if main:
+        _claim(out, cfg)
     net = _LossModule(model)
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(net)

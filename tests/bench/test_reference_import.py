@@ -227,7 +227,7 @@ def test_infer_category_rules():
 
 def test_malformed_json_names_file(tmp_path):
     p = _write(tmp_path, "broken.json", '[{"prompt": "x",')
-    with pytest.raises(ReferenceImportError, match=r"broken\.json: malformed JSON at line 1"):
+    with pytest.raises(ReferenceImportError, match=r"broken\.json: not valid JSON.*line 1"):
         import_reference_files([p])
 
 
@@ -298,3 +298,9 @@ def test_same_stem_twice_is_an_error(tmp_path):
     p2 = _write(tmp_path / "b", "tasks.json", [_entry()])
     with pytest.raises(ReferenceImportError, match="ids would collide"):
         import_reference_files([p1, p2])
+
+
+def test_deeply_nested_json_names_file(tmp_path):
+    p = _write(tmp_path, "deep.json", "[" * 100_000)
+    with pytest.raises(ReferenceImportError, match=r"deep\.json: .*nested"):
+        import_reference_files([p])

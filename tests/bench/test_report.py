@@ -8,7 +8,7 @@ from cognitivedrone.bench.results import EpisodeResult
 SCHEMA_KEYS = [
     "suite", "policy", "reasoner", "engine", "prompt", "n", "success_rate", "by_category",
     "by_family", "failures", "rewrite_accuracy", "wall_s", "ci95", "time_to_goal_s",
-    "path_length_m", "policy_latency_ms", "reasoner_latency_ms", "episodes",
+    "path_length_m", "policy_latency_ms", "reasoner_latency_ms", "doubt", "episodes",
 ]
 
 
@@ -120,6 +120,7 @@ def test_write_report_files(tmp_path):
     s = summary_of(sample_results(), reasoner="qwen", engine="vllm")
     (tmp_path / "videos").mkdir()
     (tmp_path / "videos" / "ep-000.mp4").write_bytes(b"")
+    (tmp_path / "videos" / "other-run-000.mp4").write_bytes(b"")  # not an episode of this run
     paths = write_report(s, tmp_path / "out")
     assert set(paths) == {"results", "report", "plot"}
     for p in paths.values():
@@ -141,6 +142,7 @@ def test_write_report_files(tmp_path):
     paths = write_report(s, tmp_path)  # now with a videos/ folder
     md = paths["report"].read_text()
     assert "[ep-000.mp4](videos/ep-000.mp4)" in md
+    assert "other-run-000" not in md  # a report links only its own episodes' videos
 
 
 def test_print_summary_runs():
@@ -152,3 +154,23 @@ def test_print_summary_runs():
     assert "human" in text and "overall" in text and "50.0%" in text
     assert "wrong gate 1" in text and "collision 2" in text
     assert "12.5 s" in text
+
+
+def test_results_say_where_the_pilot_hovered_or_searched_instead_of_flying():
+    from cognitivedrone.bench.report import summarize
+    from cognitivedrone.bench.results import EpisodeResult
+
+    def ep(i, outcome, doubt):
+        return EpisodeResult(f"s-{i:04d}", "human", "human/x", outcome, None, 3.0, 1.0, 30, 1.0, 1.2, doubt=doubt)
+
+    rs = [ep(0, "success", {"unflyable": 0, "searching": 0, "gate_lost": 0, "last": ""}),
+          ep(1, "timeout", {"unflyable": 0, "searching": 40, "gate_lost": 20, "last": "hovering: no gate found"}),
+          ep(2, "success", {"unflyable": 3, "searching": 5, "gate_lost": 0, "last": "searching"})]
+    kw = dict(suite="s", policy="p", reasoner=None, engine=None, prompt="original", wall_s=1.0)
+    s = summarize(rs, **kw)
+    assert s["doubt"] == {"unflyable": {"episodes": 1, "decisions": 3, "succeeded": 1},
+                          "searching": {"episodes": 2, "decisions": 45, "succeeded": 1},
+                          "gate_lost": {"episodes": 1, "decisions": 20, "succeeded": 0}}
+    assert s["episodes"][1]["doubt"]["last"].startswith("hovering")
+    assert summarize(rs[:0] + [EpisodeResult("s-0009", "human", "human/x", "success", 1, 3.0, 1.0, 30, 1.0, 1.2)],
+                     **kw)["doubt"] is None  # agents that cannot doubt (the expert)

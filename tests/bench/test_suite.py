@@ -88,7 +88,7 @@ def test_missing_field(suite):
 def test_malformed_json(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"name": "x", "episodes": [')
-    with pytest.raises(SuiteError, match="malformed JSON"):
+    with pytest.raises(SuiteError, match=r"bad\.json: not valid JSON.*line 1"):
         load_suite(bad)
 
 
@@ -103,3 +103,22 @@ def test_families_restrict_a_suite():
     assert {e.category for e in s.episodes} == {"reasoning", "symbol"}
     with pytest.raises(ValueError, match="unknown family"):
         make_suite("bad", 3, seed=5, families=("reasoning/astrology",))
+
+
+def test_deeply_nested_json_is_a_suite_error(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    with pytest.raises(SuiteError, match=r"deep\.json: .*nested"):
+        load_suite(deep)
+
+
+@pytest.mark.parametrize("ep_id", ["t-0000\n", "t-0000\r", "\nt-0000", "t 0000", ""])
+def test_episode_id_with_a_newline_is_refused(suite, ep_id):
+    """ID_PATTERN ended in `$`, which also matches before a trailing newline: 't-0000\\n' loaded."""
+    with pytest.raises(SuiteError, match="'id'"):
+        suite_from_json(_one(suite, id=ep_id), source="bad.json")
+
+
+def test_suite_name_with_a_newline_is_refused():
+    with pytest.raises(ValueError, match="suite name"):
+        make_suite("t\n", 3, seed=1)

@@ -6,6 +6,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +245,73 @@ def test_families_restrict_the_plan_and_the_identity(tmp_path):
     assert {e.family for e in plan_episodes(cfg)} == {"reasoning/arithmetic"}
     assert cfg.identity()["families"] == ["reasoning/arithmetic"]
     assert "families" not in _cfg(tmp_path / "all").identity()  # older folders still resume
+
+
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is `pid` (from /proc; zombies count as gone)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:  # not a process, or it just ended
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            out.append(int(d.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_the_parent_is_killed(tmp_path):
+    """SIGKILL gives the parent no chance to shut its pool down: the workers must notice alone."""
+    cmd = [sys.executable, "-m", "cognitivedrone.data.datagen", "--episodes", "40", "--seed", str(SEED),
+           "--out", str(tmp_path / "killed"), "--workers", "2", "--shard-episodes", "10", "--quiet"]
+    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(os.environ, OMP_NUM_THREADS="1"))
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            workers = [p for p in _children(parent.pid) if _is_worker(p)]
+            time.sleep(0.1)
+        assert len(workers) == 2, "the pool's workers never started"
+        time.sleep(2.0)  # past their initializer: flying
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [p for p in workers if _alive(p)]
+        assert not left, f"workers {left} outlived their killed parent"
+    finally:
+        parent.kill()
+        parent.wait()
+        for p in workers:  # only the ones this test started
+            if _alive(p) and _is_worker(p):
+                os.kill(p, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("where", ["under_file", "proc"])
+def test_unwritable_out_is_one_line(tmp_path, capsys, where):
+    from cognitivedrone.cli import main
+
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "demos" if where == "under_file" else "/proc/cognitivedrone-no-such/demos"
+    rc = main(["datagen", "--episodes", "1", "--seed", "5", "--out", str(out), "--workers", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("cognitivedrone: error: --out ") and err.count("\n") == 1, err

@@ -272,3 +272,38 @@ def test_missing_tensor(ckpt):
     save_file(state, str(ckpt / WEIGHTS_NAME))
     with pytest.raises(PolicyCheckpointError, match=r"model.safetensors: .*missing \[film.weight\]"):
         load(ckpt)
+
+
+@pytest.mark.parametrize(
+    "norm",
+    [
+        {"q01": [-1e308] * 4, "q99": [1e308] * 4},
+        {"q01": [0, 0, 0, 0], "q99": [1, 1, 1e308, 1]},
+        {"q01": [-2e3, 0, 0, 0], "q99": [1, 1, 1, 1]},
+    ],
+)
+def test_absurd_normalization_is_refused(ckpt, norm):
+    """No velocity command in SI units reaches 1e3 (m/s or rad/s): such bounds are a broken or
+    hostile file, and would scale every action of the policy by them."""
+    (ckpt / NORMALIZATION_NAME).write_text(json.dumps(norm))
+    with pytest.raises(PolicyCheckpointError, match=r"normalization.json: .*1e\+03"):
+        load(ckpt)
+
+
+@pytest.mark.parametrize("name", [CONFIG_NAME, NORMALIZATION_NAME])
+@pytest.mark.parametrize("text, match", [("[" * 100_000 + "]" * 100_000, "nested"), ('{"q01": [NaN]}', "NaN")])
+def test_hostile_json_names_the_file(ckpt, name, text, match):
+    (ckpt / name).write_text(text)
+    with pytest.raises(PolicyCheckpointError, match=f"{name}: .*{match}"):
+        load(ckpt)
+
+
+def test_normalizer_bounds():
+    with pytest.raises(ValueError, match=r"1e\+03"):
+        ActionNormalizer([-1e308] * 4, [1e308] * 4)
+    with pytest.raises(ValueError, match=r"1e\+03"):
+        ActionNormalizer.from_data(np.full((10, 4), 5e3))
+    with pytest.raises(ValueError, match="q99 must be >= q01"):
+        ActionNormalizer([1.0] * 4, [0.0] * 4)
+    n = ActionNormalizer([-1e3] * 4, [1e3] * 4)  # the bound itself is allowed
+    assert n.normalize(np.full(4, 500.0)).tolist() == [0.5] * 4

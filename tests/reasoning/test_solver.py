@@ -84,3 +84,29 @@ def test_simple_form_is_rebuilt_canonically(text, expect):
                                   "x" * 600, "I cannot tell from this image."])
 def test_answers_that_name_nothing_are_refused(text):
     assert parse_simple_form(text) is None
+
+
+@pytest.mark.parametrize("text", ["fly home", "fly away from the gates", "fly up 100 m", "Fly up, then fly home",
+                                  "keep flying forward", "you can fly home now", "Climb above 5 m and hover",
+                                  "go higher than 10 meters"])
+def test_where_to_fly_is_no_question_about_a_picture(text):
+    """The command "fly" is not the property "can fly": an instruction that asks about no picture
+    gets no answer (the offline reasoner then abstains), not the sparrow's gate."""
+    readings, _ = SOLVER.fit(text)
+    assert readings == []
+    assert SOLVER.choose(text, onehot("animal:cat", "animal:sparrow", "animal:fish")) is None
+    assert SOLVER.choose(text, onehot("digit:3", "digit:8", "digit:6")) is None
+
+
+@pytest.mark.parametrize("text, options, answer", [
+    ("the gate with an animal that can fly", ["animal:cat", "animal:sparrow", "animal:fish"], 1),
+    ("the picture of something that flies", ["animal:cat", "animal:fish", "animal:sparrow"], 2),
+    ("Fly home through the gate with the creature able to fly", ["animal:eagle", "animal:cat", "animal:fish"], 0),
+    ("Go through the gate with a flying animal", ["animal:cat", "animal:owl", "animal:fish"], 1),
+    ("fly through the gate with the animal that cannot fly", ["animal:eagle", "animal:owl", "animal:cat"], 2),
+    ("Which of these animals can't fly? Fly there", ["animal:eagle", "animal:cat", "animal:owl"], 1),
+    ("go to the animal that doesn't fly", ["animal:eagle", "animal:penguin", "animal:owl"], 1),
+])
+def test_fly_as_a_property_still_resolves(text, options, answer):
+    ch = SOLVER.choose(text, onehot(*options))
+    assert ch is not None and ch.index == answer, ch

@@ -31,6 +31,7 @@ class Streams:
 
     def __init__(self, probe, yaw: float, cmd: VelocityCommand | None, cmd_hz: float = 5.0):
         self.probe, self.yaw, self.cmd = probe, yaw, cmd
+        self.quat = None  # (x, y, z, w) to send instead of the yaw's
         self.pose_pub = probe.publisher(PoseStamped, "mavros/local_position/pose", SENSOR_QOS)
         self.cmd_pub = probe.publisher(TwistStamped, "cmd_vel", COMMAND_QOS)
         self.cmd_period = 1.0 / cmd_hz
@@ -44,6 +45,9 @@ class Streams:
             pose = PoseStamped()
             pose.header.stamp, pose.header.frame_id = now, "map"
             pose.pose.orientation.z, pose.pose.orientation.w = math.sin(self.yaw / 2), math.cos(self.yaw / 2)
+            if self.quat is not None:
+                o = pose.pose.orientation
+                o.x, o.y, o.z, o.w = self.quat
             self.pose_pub.publish(pose)
             if self.cmd is not None and time.monotonic() >= next_cmd:
                 self.cmd_pub.publish(command_to_twist(self.cmd, now))
@@ -123,3 +127,30 @@ def test_enu_without_a_pose_sends_zero(probe, ros_env):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_broken_pose_or_a_wild_command_never_reaches_the_autopilot(enu_bridge):
+    """A NaN quaternion streamed NaN set-points; an inf one rotated the command by 135 deg; a
+    100 m/s cmd_vel passed unclamped."""
+    probe = enu_bridge
+    out = probe.listen(TwistStamped, SETPOINT, COMMAND_QOS)
+    streams = Streams(probe, yaw=math.pi / 2, cmd=VelocityCommand(100.0, 0.0, -50.0, 20.0))  # facing north
+    try:
+        probe.wait_for(lambda: any(xy(m)[1] > 0 for _, m in out), 30, "a rotated set-point")
+        time.sleep(0.3)
+        m = out[-1][1]
+        assert xy(m) == pytest.approx((0.0, 1.5), abs=1e-9)  # clamped to cf2x's 1.5 m/s, then rotated
+        assert (m.twist.linear.z, m.twist.angular.z) == pytest.approx((-0.75, 1.5))
+        for bad in [(float("nan"),) * 4, (0.0, 0.0, float("inf"), 1.0), (0.0, 0.0, 0.0, 0.0), (0.0, 0.0, 3.0, 4.0)]:
+            streams.quat = bad
+            t_bad = time.monotonic()
+            time.sleep(0.9)  # pose_timeout_s 0.5: the last good heading ages out
+            late = [m for t, m in out if t > t_bad + 0.7]
+            vals = np.array([[m.twist.linear.x, m.twist.linear.y, m.twist.linear.z, m.twist.angular.z] for _, m in
+                             [(t, m) for t, m in out if t > t_bad]])
+            assert np.isfinite(vals).all(), f"non-finite set-point for quaternion {bad}"
+            assert late and all(xy(m) == (0.0, 0.0) for m in late), f"moved on quaternion {bad}"
+            streams.quat = None
+            probe.wait_for(lambda: xy(out[-1][1]) != (0.0, 0.0), 5, "flying again on a good pose")
+    finally:
+        streams.close()

@@ -36,6 +36,8 @@ class Camera:
         self.last_stamp = None  # header stamp (ns) of the last frame sent
         self._on = threading.Event()
         self._paused = threading.Event()
+        self._next: np.ndarray | None = None
+        self.shown_since = None  # stamp (ns) of the first frame of the frames last shown
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -46,15 +48,27 @@ class Camera:
                 self._paused.set()
                 self._on.wait()
                 self._paused.clear()
+            switched = self._next is not None
+            if switched:
+                self.frames, self._next, k = self._next, None, 0
             img = self.frames[k % len(self.frames)]
             stamp = self.probe.node.get_clock().now().to_msg()
             self.pub.publish(rgb_to_image(img, stamp))
             self.last_sent, self.last_stamp = time.monotonic(), stamp_ns(stamp)
+            if switched:
+                self.shown_since = self.last_stamp
             k += 1
             time.sleep(self.period)
 
     def start(self):
         self._on.set()
+
+    def show(self, frames: np.ndarray) -> int:
+        """Publish these frames (in turn) from the next frame on; the stamp (ns) of the first."""
+        self.shown_since = None
+        self._next = frames
+        self.probe.wait_for(lambda: self.shown_since, 5, "the camera to show the new frames")
+        return self.shown_since
 
     def stop(self) -> int:
         """Stop; the stamp (ns) of the last frame sent."""
@@ -70,13 +84,15 @@ def stamp_ns(stamp) -> int:
 @pytest.fixture(scope="module")
 def vla(tmp_path_factory, worker_id):
     """One vla_node for the module, on a domain of its own."""
-    from cognitivedrone.bench.frames import expert_frames
+    from cognitivedrone.bench.frames import away_frames, expert_frames
 
     domain = 90 + worker_index(worker_id) % 10  # apart from the per-test domains (10..89)
     import os
 
     env = dict(os.environ, ROS_DOMAIN_ID=str(domain))
     frames, _ = expert_frames(40, image_size=256)
+    global FLIGHT, AWAY
+    FLIGHT, AWAY = frames, away_frames(20, image_size=256)
     stack = Stack(config_path("sim"), {"vla_node": {"engine": "torch", "wait_for_rewrite_s": "0.0",
                                                     "checkpoint": str(REPO / "checkpoints" / "default")}},
                   nodes=("vla_node",), env=env, log_dir=tmp_path_factory.mktemp("vla-logs"))
@@ -172,3 +188,85 @@ def test_malformed_frames_are_dropped_counted_and_the_node_goes_on(vla):
     camera.start()
     t0 = time.monotonic()
     probe.wait_for(lambda: moving(cmds, t0), 10, "the policy flying on good frames again")
+
+
+# -- doubt (issue 12): frames that cannot be flown on, and a view without the gate --------------------
+
+FLIGHT = AWAY = None  # real frames, set by the module fixture
+
+
+def fly_again(probe, camera, cmds):
+    camera.show(FLIGHT)
+    t0 = time.monotonic()
+    probe.wait_for(lambda: moving(cmds, t0), 30, "the policy flying on real frames")
+
+
+def since_stamp(cmds, stamp: int):
+    """(seconds after `stamp`, command) for every command stamped at or after it, by stamp."""
+    return sorted(((stamp_ns(m.header.stamp) - stamp) / 1e9, m) for _, m in cmds if stamp_ns(m.header.stamp) >= stamp)
+
+
+def status_says(diags, text: str) -> bool:
+    return any(text in m.status[0].message for _, m in diags if "fast loop" in m.status[0].name)
+
+
+@pytest.mark.parametrize("kind", ["black", "white", "frozen"])
+def test_black_white_or_frozen_frames_hover_within_250_ms_and_say_why(vla, kind):
+    probe, camera, cmds, diags, stack = vla
+    camera.start()
+    fly_again(probe, camera, cmds)
+    shape = FLIGHT.shape[1:]
+    frames = {"black": np.zeros((3, *shape), np.uint8), "white": np.full((3, *shape), 255, np.uint8),
+              "frozen": np.repeat(FLIGHT[5:6], 3, axis=0)}[kind]
+    start = camera.show(frames)
+    time.sleep(1.5)
+    after = since_stamp(cmds, start)
+    hover_from = next(dt for dt, m in after if all(speed(n) == 0 for d, n in after if d >= dt))
+    assert hover_from <= 0.25, f"hover came {hover_from:.3f} s after the first such frame"
+    why = {"black": "too dark", "white": "overexposed", "frozen": "frozen camera"}[kind]
+    probe.wait_for(lambda: status_says(diags, why), 5, f"/diagnostics saying {why!r}")
+    assert int(vla_stats(diags)["unflyable_frames"]) > 0
+    fly_again(probe, camera, cmds)
+    assert not stack.exited()
+
+
+@pytest.mark.parametrize("kind", ["noise", "no gate"])
+def test_noise_or_a_view_without_the_gate_stops_translation_within_1_s(vla, kind):
+    probe, camera, cmds, diags, stack = vla
+    camera.start()
+    fly_again(probe, camera, cmds)
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (10, *FLIGHT.shape[1:]), dtype=np.uint8) if kind == "noise" else AWAY
+    start = camera.show(frames)
+    time.sleep(2.0)
+    after = since_stamp(cmds, start)
+    late = [m for dt, m in after if dt > 1.0]
+    assert late and all(m.twist.linear.x == m.twist.linear.y == m.twist.linear.z == 0.0 for m in late)
+    why = "without structure" if kind == "noise" else "searching"
+    probe.wait_for(lambda: status_says(diags, why), 5, f"/diagnostics saying {why!r}")
+    if kind == "no gate":  # turning in place to look for it
+        assert any(abs(m.twist.angular.z) > 0.3 for m in late)
+    fly_again(probe, camera, cmds)
+    assert not stack.exited()
+
+
+def test_hostile_instructions_and_rewrites_do_not_stop_the_node(vla):
+    """100,000 nested '[' used to raise RecursionError in the callback (the node died); a 10 MB
+    instruction held the only thread for 3.9 s with no command meanwhile."""
+    probe, camera, cmds, diags, stack = vla
+    camera.start()
+    fly_again(probe, camera, cmds)
+    rewrites = probe.publisher(String, "instruction/rewritten", EVENTS_QOS)
+    instruction = probe.publisher(String, "instruction", LATCHED_QOS)
+    probe.wait_for_subscribers(rewrites)
+    t0 = time.monotonic()
+    rewrites.publish(String(data="[" * 100_000))
+    rewrites.publish(String(data='{"instruction": ' * 5000))
+    instruction.publish(String(data="fly " * 2_500_000))
+    time.sleep(1.5)
+    assert not stack.exited(), "vla_node died"
+    stamps = sorted(t for t, _ in cmds if t > t0)
+    assert stamps and max(b - a for a, b in zip(stamps, stamps[1:])) < 0.5, "cmd_vel went quiet"
+    probe.wait_for(lambda: int(vla_stats(diags).get("instructions_refused", 0)) >= 1, 5, "the long instruction refused")
+    assert int(vla_stats(diags)["rewrites_ignored"]) >= 2
+    instruction.publish(String(data=INSTRUCTION))  # as before, for the other tests

@@ -62,7 +62,8 @@ def test_export_writes_one_checked_file_per_graph_with_the_documented_io(exporte
 
     assert io(model.graph.input) == {"image": (onnx.TensorProto.UINT8, [1, 128, 128, 3]),
                                      "embedding": (onnx.TensorProto.FLOAT, [1, 256])}
-    assert io(model.graph.output) == {"command": (onnx.TensorProto.FLOAT, [1, 4])}
+    assert io(model.graph.output) == {"command": (onnx.TensorProto.FLOAT, [1, 4]),
+                                      "not_in_view": (onnx.TensorProto.FLOAT, [1, 1])}
     assert export_is_current(ckpt)
 
 
@@ -113,6 +114,38 @@ def test_model_onnx_with_the_wrong_input_shape_is_a_clear_error(exported, tmp_pa
     with pytest.raises(EngineError, match=r"input 'image' is tensor\(uint8\) \[1, 64, 64, 3\], this engine needs "
                                           r"tensor\(uint8\) \[1, 128, 128, 3\]"):
         make_engine("onnxruntime", ckpt)
+
+
+def test_an_export_whose_record_was_stripped_is_refused_and_redone(exported, tmp_path):
+    """Stale weights with the metadata removed must not pass as current (they flew before)."""
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(exported[0], ckpt)
+    model = onnx.load(str(ckpt / "model.onnx"))
+    del model.metadata_props[:]
+    onnx.save(model, str(ckpt / "model.onnx"))
+    assert not export_is_current(ckpt)
+    with pytest.raises(EngineError, match="does not record the weights and export format"):
+        make_engine("onnxruntime", ckpt)
+
+
+def test_the_engine_reports_whether_the_instructed_gate_is_in_view(ort_engine, torch_engine):
+    """The pointer's not-in-view probability comes out of the same pass as the command, and
+    onnxruntime agrees with torch on it; a view of the sky alone has no gate in it."""
+    from cognitivedrone.bench.frames import expert_frames
+
+    images, prompts = expert_frames(4, suite="smoke")
+    emb = ort_engine.embed(prompts[0])
+    for img in images:
+        cmd, p = ort_engine.act_with_view(img, emb)
+        cmd_t, p_t = torch_engine.act_with_view(img, emb)
+        assert 0.0 <= p <= 1.0 and abs(p - p_t) < 1e-4
+        assert np.allclose(cmd.as_array(), cmd_t.as_array(), atol=1e-4)
+    sky = np.full((ort_engine.image_size, ort_engine.image_size, 3), 255, np.uint8)
+    sky[-4:] = 60  # a strip of ground: not a flat frame
+    assert ort_engine.act_with_view(sky, emb)[1] > 0.5
+    # and with a gate ahead, the instructed gate is seen in most start views
+    seen = [ort_engine.act_with_view(img, ort_engine.embed(pr))[1] < 0.5 for img, pr in zip(images, prompts)]
+    assert sum(seen) >= len(seen) // 2
 
 
 def test_stale_export_is_refused_and_reexported(exported, tmp_path):

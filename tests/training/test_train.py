@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from cognitivedrone.policy.checkpoint import FilmCnnVLA
 from cognitivedrone.training.config import TrainConfig
 from cognitivedrone.training.train import train
 from cognitivedrone.training.data import TrainingData, build_text_table
+from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
 from cognitivedrone.policy.filmcnn.modeling import FilmCnnPolicy
 from cognitivedrone.policy.text_encoder import TextEncoder
 
@@ -115,3 +117,99 @@ def test_eval_every_minus_one_never_flies_the_eval_suite(tiny_dataset, tmp_path)
     train(_cfg(tiny_dataset, out, steps=6, save_every=3, eval_suite="smoke", eval_every=-1), progress=False)
     assert not [m for m in _metrics(out) if "eval" in m]
     assert (out / "checkpoints" / "step_000006").is_dir()
+
+
+# -- what a user can fix is one line, and a run that fails early leaves nothing behind -------------
+
+def _cli(capsys, data, out, *extra):
+    from cognitivedrone.cli import main
+
+    rc = main(["train", "--data", str(data), "--out", str(out), "--steps", "2", "--batch-size", "4",
+               "--eval-suite", "", "--threads", "1", "--quiet", *extra])
+    return rc, capsys.readouterr().err
+
+
+def _broken_copy(src, dst, how):
+    """A copy of a dataset with one corrupt PNG, 3-D actions, or actions no drone flies."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.copytree(src, dst)
+    path = next((dst / "data").glob("*/*.parquet"))
+    t = pq.read_table(path)
+    if how == "png":
+        name, cells = "observation.image", t.column("observation.image").to_pylist()
+        cells[7]["bytes"] = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+        col = pa.array(cells, t.schema.field(name).type)
+    else:
+        name, a = "action", np.array(t.column("action").to_pylist(), np.float32)
+        col = pa.array(a[:, :3].tolist(), pa.list_(pa.float32(), 3)) if how == "action3" else \
+            pa.array((a * 0 + 5e4).tolist(), t.schema.field(name).type)
+    pq.write_table(t.set_column(t.column_names.index(name), name, col), path)
+    return path
+
+
+@pytest.mark.parametrize("how, match", [("png", "row 7"), ("action3", "3 values, expected 4"), ("huge", r"1e\+03")])
+@pytest.mark.parametrize("out_exists", [False, True])
+def test_bad_dataset_is_one_line_and_claims_no_run_folder(tiny_dataset, tmp_path, capsys, how, match, out_exists):
+    data = tmp_path / "bad"
+    path = _broken_copy(tiny_dataset, data, how)
+    out = tmp_path / "run"
+    if out_exists:
+        out.mkdir()
+    rc, err = _cli(capsys, data, out)
+    assert rc == 2 and err.startswith("cognitivedrone: error: ") and err.count("\n") == 1, err
+    assert re.search(match, err) and (str(path) in err or str(data) in err), err
+    # Nothing was claimed: no run folder, or the empty one as it was (a rerun must not resume a config for it).
+    assert list(out.iterdir()) == [] if out_exists else not out.exists()
+
+
+def test_corrupt_image_found_during_training_is_one_line(tiny_dataset, tmp_path):
+    """A PNG whose chunks are intact but whose pixels do not decode passes the up-front check:
+    the batch that draws it names it, as a DatasetError."""
+    import pyarrow as pa
+
+    from cognitivedrone.data.lerobot_format import DatasetError
+
+    data = TrainingData(tiny_dataset, chunk_size=4)
+    data.images = pa.array([b"\x89PNG"] + data.images.to_pylist()[1:], pa.binary())
+    with pytest.raises(DatasetError, match="row 0.*image"):
+        data.decode(0)
+
+
+@pytest.mark.parametrize("where", ["under_file", "proc"])
+def test_unwritable_out_is_refused_before_any_work(tiny_dataset, tmp_path, capsys, monkeypatch, where):
+    import cognitivedrone.training.train as train_mod
+
+    def no_work(*a, **k):
+        raise AssertionError("the data was loaded before --out was checked")
+
+    monkeypatch.setattr(train_mod, "TrainingData", no_work)
+    if where == "under_file":
+        (tmp_path / "file").write_text("x")
+        out = tmp_path / "file" / "run"
+    else:
+        out = "/proc/cognitivedrone-no-such/run"
+    rc, err = _cli(capsys, tiny_dataset, out)
+    assert rc == 2 and err.startswith("cognitivedrone: error: --out ") and err.count("\n") == 1, err
+
+
+def test_absurd_init_normalisation_is_one_line(tiny_dataset, tmp_path, capsys):
+    from cognitivedrone.policy.filmcnn.processing import ActionNormalizer
+
+    init = tmp_path / "init"
+    FilmCnnVLA(FilmCnnConfig(), ActionNormalizer([-1.0] * 4, [1.0] * 4)).save_pretrained(init)
+    (init / "normalization.json").write_text(json.dumps({"q01": [-1e308] * 4, "q99": [1e308] * 4}))
+    rc, err = _cli(capsys, tiny_dataset, tmp_path / "run", "--init", str(init))
+    assert rc == 2 and "normalization.json" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_hostile_train_config_is_one_line(tiny_dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "train_config.json").write_text("[" * 100_000 + "]" * 100_000)
+    rc, err = _cli(capsys, tiny_dataset, out)
+    assert rc == 2 and "train_config.json" in err and err.count("\n") == 1, err

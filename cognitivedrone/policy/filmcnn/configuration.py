@@ -72,6 +72,12 @@ class FilmCnnConfig:
     # after 400 steps with them).
     n_assets: int = 229
     perception_loss_weight: float = 0.5
+    # "Is a gate in view at all?": a small MLP (this many hidden units; 0: none, and the
+    # pointer's "not in view" slot answers instead) over the pooled features, the embedding and
+    # the pointer's summary. Fitted after training on frozen features, on rendered views that
+    # include ones facing away from every gate, which demonstrations never show (the pointer's
+    # slot gave 0.2-0.4 there): cognitivedrone.training.view_head. The Pilot searches on it.
+    view_hidden: int = 0
 
     def __post_init__(self) -> None:
         # JSON has no tuples: accept lists and store tuples, so configs compare equal.
@@ -132,6 +138,8 @@ class FilmCnnConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if len(self.channels) < 2:
             raise ValueError(f"the pointer reads the second-to-last stage: channels needs at least 2 entries, got {list(self.channels)}")
+        if self.view_hidden < 0:
+            raise ValueError(f"view_hidden must be >= 0 (0: no view head), got {self.view_hidden}")
         if self.n_bins < 2:
             raise ValueError(f"n_bins must be >= 2, got {self.n_bins}")
         if not 0.0 <= self.dropout < 1.0:

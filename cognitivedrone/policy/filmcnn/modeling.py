@@ -131,6 +131,11 @@ class Pointer(nn.Module):
         return logits, torch.cat([xy, seen, attn[:, -1:]], dim=1)
 
 
+def build_view_head(inputs: int, hidden: int) -> nn.Module:
+    """features -> logit that the instructed gate is NOT in view."""
+    return nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+
 class FilmCnnPolicy(nn.Module):
     def __init__(self, config: FilmCnnConfig | None = None):
         super().__init__()
@@ -160,6 +165,9 @@ class FilmCnnPolicy(nn.Module):
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.head_hidden, cfg.head_outputs),
         )
+        # Is the instructed gate in view (configuration.view_hidden): fitted after training.
+        view_in = c_last + cfg.embed_dim + self.pointer.out_dim
+        self.view = build_view_head(view_in, cfg.view_hidden) if cfg.view_hidden else None
         # Training-only read-out of the pointer's map: billboard picture, gate colour/shape/size.
         self.perception = nn.Linear(cfg.channels[-2], cfg.n_assets + len(GATE_COLORS) + len(GATE_SHAPES) + len(GATE_SIZES))
         # Bins over [-1, 1] for the tokens256 head; derived from the config, not saved.
@@ -180,17 +188,23 @@ class FilmCnnPolicy(nn.Module):
         tokens256: logits [B, action_dim, n_bins]."""
         return self._run(images, embedding)[0]
 
-    def _run(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> (action head output, pointer logits [B, S*S + 1], pointer map [B, C, S, S])."""
+    def _run(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """-> (action head output, pointer logits [B, S*S + 1], pointer map [B, C, S, S],
+        the view head's input [B, c_last + embed_dim + pointer summary])."""
         cfg = self.config
         fmap, x = self._features(images, embedding)
         pooled = x.mean(dim=(2, 3))
         logits, pointed = self.pointer(fmap, pooled, embedding)
         spatial = F.relu(self.spatial(x)).flatten(1)
         out = self.head(torch.cat([pooled, spatial, embedding, pointed], dim=1))
+        view_in = torch.cat([pooled, embedding, pointed], dim=1)
         if cfg.head == "chunk_l1":
-            return out.view(-1, cfg.chunk_size, cfg.action_dim), logits, fmap
-        return out.view(-1, cfg.action_dim, cfg.n_bins), logits, fmap
+            return out.view(-1, cfg.chunk_size, cfg.action_dim), logits, fmap, view_in
+        return out.view(-1, cfg.action_dim, cfg.n_bins), logits, fmap, view_in
+
+    def view_features(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """The view head's input for a batch (to fit the head on frozen features)."""
+        return self._run(images, embedding)[3]
 
     def _features(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (second-to-last feature map, last feature map)."""
@@ -212,10 +226,19 @@ class FilmCnnPolicy(nn.Module):
 
     def predict(self, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         """Normalised action to execute now, [B, action_dim] in [-1, 1]."""
-        out = self.forward(images, embedding)
+        return self.predict_with_view(images, embedding)[0]
+
+    def predict_with_view(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(normalised action [B, action_dim], probability [B, 1] that the instructed gate is
+        not in view: the pointer's last slot), from one pass."""
+        out, logits, _, view_in = self._run(images, embedding)
+        if self.view is not None:
+            not_in_view = torch.sigmoid(self.view(view_in))
+        else:
+            not_in_view = torch.softmax(logits, dim=1)[:, -1:]
         if self.config.head == "chunk_l1":
-            return out[:, 0].clamp(-1.0, 1.0)
-        return self.bin_centers[out.argmax(dim=-1)]
+            return out[:, 0].clamp(-1.0, 1.0), not_in_view
+        return self.bin_centers[out.argmax(dim=-1)], not_in_view
 
     # -- training -----------------------------------------------------------------------------
 
@@ -241,7 +264,7 @@ class FilmCnnPolicy(nn.Module):
         emb = self.text_head(batch["text_tokens"], batch["text_mask"], batch["text_pooled"])
         if "text_index" in batch:
             emb = emb[batch["text_index"]]
-        out, logits, fmap = self._run(batch["images"], emb)
+        out, logits, fmap, _ = self._run(batch["images"], emb)
         aux, aux_metrics = self._aux_losses(batch, logits, fmap)
 
         actions = batch["actions"]

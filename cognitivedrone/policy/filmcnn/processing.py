@@ -9,6 +9,9 @@ import torch
 
 ACTION_NAMES = ("vx", "vy", "vz", "yaw_rate")
 ACTION_UNITS = ("m/s", "m/s", "m/s", "rad/s")
+# No velocity command in SI units comes near this (m/s, rad/s): bounds beyond it are a broken
+# or hostile file, and would scale every action the policy flies.
+MAX_ABS = 1e3
 
 
 class ActionNormalizer:
@@ -27,6 +30,9 @@ class ActionNormalizer:
             raise ValueError(f"q01 and q99 must be equal-length vectors, got shapes {q01.shape} and {q99.shape}")
         if not (np.all(np.isfinite(q01)) and np.all(np.isfinite(q99))):
             raise ValueError("q01 and q99 must be finite")
+        if max(np.abs(q01).max(), np.abs(q99).max()) > MAX_ABS:
+            raise ValueError(f"q01 and q99 must lie within +-{MAX_ABS:.0e} (no velocity command reaches that), "
+                             f"got q01={q01.tolist()} q99={q99.tolist()}")
         if np.any(q99 < q01):
             raise ValueError(f"q99 must be >= q01 in every dimension, got q01={q01.tolist()} q99={q99.tolist()}")
         self.q01 = q01

@@ -20,6 +20,19 @@ UNSURE_BONUS = 0.5
 NEGATION = re.compile(r"\b(not|no|without|avoid|cannot|can't|can not|isn't|doesn't|don't|never|except|other than)\b|n't\b")
 MOTION = re.compile(r"\b(fly|go|pass|navigate|head|move|steer|pilot|race|travel)\s+"
                     r"(through|to|into|towards?|across|via|between|past)\b")
+# Commands to fly that name no gate and that MOTION leaves: "keep flying forward", "you can fly home".
+FLIGHT_COMMAND = re.compile(r"\b(?:keep|start|continue|stop|begin|go|try|resume)\s+flying\b"
+                            r"|\byou\s+(?:can|could|may|should|must)\s+fly\b")
+# "fly" is the property only where something is said to fly ("an animal that can fly", "birds
+# that don't fly"); a bare "fly" is the command ("fly home", "fly up 100 m"), which asks about no
+# picture: read as "can fly", it sent the drone through the sparrow's gate.
+FLIES = (r"\b(?:can|could|cannot|can't|can not|able to)\s+fly\b"
+         r"|\b(?:that|which|who)(?:\s+(?:do|does|did)(?:n't|\s+not)?|\s+never)?\s+fly\b"
+         r"|flies|flying|winged|airborne\b")
+# A number followed by a unit is a distance or a time, not a picture: "climb above 5 m" (and
+# not "above 1" when "10 m" does not fit).
+UNITS = r"m|meters?|metres?|cm|km|ft|feet|foot|s|secs?|seconds?|min|minutes?|mph|percent|degrees?"
+NOT_A_UNIT = rf"(?!\d)(?!\s*(?:%|(?:{UNITS})\b))"
 NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
 OPS = {"+": "+", "plus": "+", "add": "+", "added to": "+", "-": "-", "−": "-", "minus": "-", "take away": "-",
@@ -34,7 +47,7 @@ TAG_PATTERNS = [
     (r"\bhealthy|healthiest|good for you|nutritious\b", "healthy"),
     (r"\bfruits?\b", "fruit"), (r"\bvegetables?|veggie", "vegetable"), (r"\bsweets?|sugary|dessert", "sweet"),
     (r"\bdrinks?|beverage", "drink"),
-    (r"\b(can |could |able to )?fly|flies|flying|winged|airborne\b", "flies"),
+    (FLIES, "flies"),
     (r"\bswim|swims|in (the )?water|water animal|aquatic|sea creature|ocean\b", "swims"),
     (r"\bmammals?\b", "mammal"), (r"\bbirds?\b", "bird"), (r"\binsects?|bugs?\b", "insect"), (r"\breptiles?\b", "reptile"),
     (r"\bfish\b", "fish"), (r"\bfarm\b", "farm"), (r"\bwild\b", "wild"), (r"\bpets?\b", "pet"),
@@ -105,7 +118,7 @@ class Solver:
         and the set relation ("max"/"min") if it asks for an extreme."""
         t = " " + re.sub(r"\s+", " ", text.lower()) + " "
         # The imperative is not part of the question: "fly through" must not read as "can fly".
-        t = MOTION.sub(" ", t)
+        t = FLIGHT_COMMAND.sub(" ", MOTION.sub(" ", t))
         arith = _arithmetic(t)
         if arith is not None:
             value, why = arith
@@ -122,7 +135,8 @@ class Solver:
             if re.search(pat, t) and not re.search(r"eat (the )?least", t):
                 kind = "letter" if "alphabet" in t or "letter" in t else "digit"
                 return [((self.kind == kind).astype(float), f"the {rel} {kind}")], rel
-        m = re.search(r"\b(greater|bigger|larger|more|higher|above|over|less|smaller|fewer|lower|below|under)\s+(?:than\s+)?" + _NUM, t)
+        m = re.search(r"\b(greater|bigger|larger|more|higher|above|over|less|smaller|fewer|lower|below|under)\s+(?:than\s+)?"
+                      + _NUM + NOT_A_UNIT, t)
         if m:
             k = _n(m.group(2))
             above = m.group(1) in ("greater", "bigger", "larger", "more", "higher", "above", "over")

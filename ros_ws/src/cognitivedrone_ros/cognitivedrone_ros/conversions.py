@@ -49,7 +49,9 @@ def rgb_to_image(rgb: np.ndarray, stamp, frame_id: str = "camera") -> Image:
     msg.step = msg.width * 3
     # An array.array, not bytes: Humble's generated setter checks a bytes value one byte at a time
     # in Python (~13 ms for a 256 px frame); an array.array of 'B' it takes as is.
-    msg.data = array.array("B", memoryview(np.ascontiguousarray(rgb, dtype=np.uint8)).cast("B"))  # one copy
+    data = array.array("B")
+    data.frombytes(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())  # ~0.3 ms; array("B", memoryview) went byte by byte (~9 ms)
+    msg.data = data
     return msg
 
 
@@ -72,7 +74,16 @@ def twist_to_command(msg: TwistStamped) -> VelocityCommand:
 
 
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
-    """Heading (rad, about +z, REP-103) of an orientation quaternion."""
+    """Heading (rad, about +z, REP-103) of an orientation quaternion. ValueError for one that is
+    not finite or not near unit length (within 10 %: rounding, not a broken estimator); a
+    near-unit one is normalised first."""
+    q = (x, y, z, w)
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in q):
+        raise ValueError(f"orientation quaternion {q} is not finite")
+    n = math.sqrt(sum(v * v for v in q))
+    if not 0.9 <= n <= 1.1:
+        raise ValueError(f"orientation quaternion {q} has length {n:.3g}, not 1")
+    x, y, z, w = (v / n for v in q)
     return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
 
 

@@ -105,6 +105,24 @@ class LatencyWindow:
                 "latency_p99_ms": float(np.percentile(lat, 99) * 1e3)}
 
 
+def guarded(node: Node, callback: Callable[..., None]) -> Callable[..., None]:
+    """`callback`, but an exception it raises is counted (node.callback_errors) and logged instead
+    of ending the node: no message may kill a node. The handlers validate what they read; this is
+    for what they did not foresee."""
+    node.callback_errors = getattr(node, "callback_errors", 0)
+
+    def safe(*args) -> None:  # a message, or nothing (a timer)
+        try:
+            callback(*args)
+        except Exception as exc:
+            node.callback_errors += 1
+            node.get_logger().error(f"{callback.__name__} failed ({exc!r}); dropped that message or tick",
+                                    throttle_duration_sec=2.0)
+
+    safe.__name__ = callback.__name__
+    return safe
+
+
 def diagnostic(node: Node, name: str, level: bytes, message: str, values: dict[str, Any]) -> DiagnosticArray:
     """level: OK, WARN or ERROR (DiagnosticStatus's constants)."""
     status = DiagnosticStatus(level=level, name=f"{node.get_name()}: {name}", message=message,

@@ -23,7 +23,7 @@ from std_msgs.msg import String
 
 from cognitivedrone_ros.conversions import image_to_rgb
 from cognitivedrone_ros.node_support import (
-    EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, positive, run,
+    EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, guarded, positive, run,
 )
 
 PARAMS = [
@@ -54,9 +54,9 @@ class ReasonerNode(Node):
         self.published = ""
         self.pub = self.create_publisher(String, "instruction/rewritten", EVENTS_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
-        self.create_subscription(Image, "camera/image_raw", self.on_image, SENSOR_QOS)
-        self.create_subscription(String, "instruction", self.on_instruction, LATCHED_QOS)
-        self.create_timer(1.0 / p["diagnostics_hz"], self.publish_diagnostics)
+        self.create_subscription(Image, "camera/image_raw", guarded(self, self.on_image), SENSOR_QOS)
+        self.create_subscription(String, "instruction", guarded(self, self.on_instruction), LATCHED_QOS)
+        self.create_timer(1.0 / p["diagnostics_hz"], guarded(self, self.publish_diagnostics))
         self.loop.start()
         self.get_logger().info(f"reasoner {p['reasoner']} at {p['rate_hz']:g} Hz, waiting for an instruction")
 
@@ -76,8 +76,12 @@ class ReasonerNode(Node):
         return fit_image(rgb, size) if size else rgb
 
     def on_instruction(self, msg: String) -> None:
-        text = msg.data.strip()
-        if not text:
+        from cognitivedrone.pilot import check_instruction
+
+        try:
+            text = check_instruction(msg.data)
+        except ValueError as exc:
+            self.get_logger().warning(f"ignored an instruction: {exc}", throttle_duration_sec=2.0)
             return
         self.task = (self.task[0] + 1, text)
         self.published = ""

@@ -31,7 +31,7 @@ from std_msgs.msg import String
 from cognitivedrone.types import VelocityCommand
 from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns, twist_to_command
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, one_of,
+    COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, guarded, one_of,
     positive, run,
 )
 
@@ -96,8 +96,8 @@ class SimNode(Node):
         self.outcome_pub = self.create_publisher(String, "episode/outcome", LATCHED_QOS)
         self.instruction_pub = self.create_publisher(String, "instruction", LATCHED_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
-        self.create_subscription(TwistStamped, "cmd_vel", self.on_cmd, COMMAND_QOS)
-        self.create_subscription(String, "instruction", self.on_instruction, LATCHED_QOS)
+        self.create_subscription(TwistStamped, "cmd_vel", guarded(self, self.on_cmd), COMMAND_QOS)
+        self.create_subscription(String, "instruction", guarded(self, self.on_instruction), LATCHED_QOS)
         # Lockstep polls faster than it steps, so an answer is acted on soon after it arrives.
         self.create_timer(1.0 / (p["control_hz"] * (5 if p["lockstep"] else 1)), self.on_tick)
         self.create_timer(1.0, self.publish_diagnostics)

@@ -15,7 +15,6 @@ stale_after_s plus one watchdog period; cmd_vel also never goes quieter than 20 
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -27,14 +26,18 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
+from cognitivedrone.bounded_json import loads_bounded
+from cognitivedrone.pilot import NO_INSTRUCTION, WAITING, check_instruction
 from cognitivedrone.policy.inputs import fit_image
 from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS, ERROR, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, LatencyWindow, Param, declare_params, diagnostic,
-    non_negative, one_of, positive, run,
+    guarded, non_negative, one_of, positive, run,
 )
 
 KEEPALIVE_HZ = 20.0  # cmd_vel never goes quieter than this, frames or not
+MAX_REWRITE_BYTES = 4096  # a tagged rewrite is two sentences
+QUIET_STATUS = ("", WAITING, NO_INSTRUCTION)  # not doubt: the drone is waiting as it should
 ODOM_FRESH_S = 0.5  # an altitude older than this is not used for the altitude bounds
 
 PARAMS = [
@@ -95,7 +98,9 @@ class VlaNode(Node):
         self.t0 = time.monotonic()
         self.altitude, self.altitude_t = None, -1e9
         self.latency = LatencyWindow()
-        self.counts = {"dropped_malformed": 0, "dropped_stale": 0, "rewrites_accepted": 0, "rewrites_ignored": 0}
+        self.counts = {"dropped_malformed": 0, "dropped_stale": 0, "rewrites_accepted": 0, "rewrites_ignored": 0,
+                       "instructions_refused": 0}
+        self.last_status = ""
         self.grown = Deltas()
         self.last_publish = 0.0
         self.last_cmd = None
@@ -104,13 +109,13 @@ class VlaNode(Node):
         # so the safety filter's state needs no lock; a frame holds the others up for ~1 ms.
         self.cmd_pub = self.create_publisher(TwistStamped, "cmd_vel", COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
-        self.create_subscription(Image, "camera/image_raw", self.on_image, SENSOR_QOS)
-        self.create_subscription(String, "instruction", self.on_instruction, LATCHED_QOS)
-        self.create_subscription(String, "instruction/rewritten", self.on_rewrite, EVENTS_QOS)
-        self.create_subscription(Odometry, "odom", self.on_odom, SENSOR_QOS)
+        self.create_subscription(Image, "camera/image_raw", guarded(self, self.on_image), SENSOR_QOS)
+        self.create_subscription(String, "instruction", guarded(self, self.on_instruction), LATCHED_QOS)
+        self.create_subscription(String, "instruction/rewritten", guarded(self, self.on_rewrite), EVENTS_QOS)
+        self.create_subscription(Odometry, "odom", guarded(self, self.on_odom), SENSOR_QOS)
         self.create_service(SetBool, "estop", self.on_estop)
-        self.create_timer(1.0 / p["watchdog_hz"], self.on_watchdog)
-        self.create_timer(1.0 / p["diagnostics_hz"], self.publish_diagnostics)
+        self.create_timer(1.0 / p["watchdog_hz"], guarded(self, self.on_watchdog))
+        self.create_timer(1.0 / p["diagnostics_hz"], guarded(self, self.publish_diagnostics))
         if p["initial_instruction"]:
             self.pilot.set_instruction(p["initial_instruction"])
         d = self.engine.describe()
@@ -146,11 +151,24 @@ class VlaNode(Node):
         cmd = self.pilot.on_frame(rgb, now, altitude_m=self.altitude_now(), taken_t=now - age)
         self.publish(cmd, msg.header.stamp)
         self.latency.add(time.perf_counter() - t_arrival)
+        self.log_status()
+
+    def log_status(self) -> None:
+        """Say once when the Pilot starts or stops doubting (unflyable frames, searching)."""
+        status = self.pilot.status
+        if status != self.last_status:
+            if status and status not in QUIET_STATUS:
+                self.get_logger().warning(f"not flying the policy: {status}")
+            elif self.last_status and self.last_status not in QUIET_STATUS:
+                self.get_logger().info("flying the policy again")
+            self.last_status = status
 
     def on_instruction(self, msg: String) -> None:
-        text = msg.data.strip()
-        if not text:
-            self.get_logger().warning("ignored an empty instruction")
+        try:
+            text = check_instruction(msg.data)
+        except ValueError as exc:
+            self.counts["instructions_refused"] += 1
+            self.get_logger().warning(f"ignored an instruction: {exc}", throttle_duration_sec=2.0)
             return
         try:
             self.pilot.set_instruction(text)
@@ -162,10 +180,12 @@ class VlaNode(Node):
 
     def on_rewrite(self, msg: String) -> None:
         try:
-            tagged = json.loads(msg.data)
-            rewrite, about = str(tagged["rewrite"]), str(tagged["instruction"])
+            tagged = loads_bounded(msg.data, max_bytes=MAX_REWRITE_BYTES, max_depth=2, what="rewrite")
+            rewrite, about = tagged["rewrite"], tagged["instruction"]
+            if not (isinstance(rewrite, str) and isinstance(about, str)):
+                raise TypeError("rewrite and instruction must be strings")
         except (ValueError, TypeError, KeyError):
-            rewrite, about = msg.data, None
+            rewrite, about = "", None
         if about is not None and self.pilot.offer_rewrite(rewrite, about.strip()):
             self.counts["rewrites_accepted"] += 1
             self.get_logger().info(f"acting on {self.pilot.instruction!r}", throttle_duration_sec=5.0)
@@ -176,6 +196,7 @@ class VlaNode(Node):
         self.get_logger().warning(f"ignored rewrite {msg.data[:120]!r}: {why}", throttle_duration_sec=2.0)
 
     def on_odom(self, msg: Odometry) -> None:
+        # A non-finite altitude is kept: the safety filter hovers on a broken altimeter.
         self.altitude, self.altitude_t = float(msg.pose.pose.position.z), time.monotonic()
 
     def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
@@ -204,16 +225,23 @@ class VlaNode(Node):
     def stats(self) -> dict:
         s = self.pilot.stats
         return {"engine": self.params["engine"], "frames": s.frames, **self.latency.summary(), **self.counts,
-                "policy_errors": s.policy_errors, "estop": self.pilot.safety.estopped,
+                "policy_errors": s.policy_errors, "callback_errors": self.callback_errors,
+                "unflyable_frames": s.unflyable_frames, "search_frames": s.search_frames,
+                "gate_lost_frames": s.gate_lost_frames, "status": self.pilot.status or "flying",
+                "safety": self.pilot.safety.last_reason or "pass", "estop": self.pilot.safety.estopped,
                 "altitude_known": self.altitude_now() is not None, "instruction": self.pilot.instruction}
 
     def publish_diagnostics(self) -> None:
         st = self.stats()
-        new = self.grown({k: st[k] for k in ("policy_errors", "dropped_malformed", "dropped_stale")})
-        if new["policy_errors"]:
-            level, message = ERROR, f"the policy failed {new['policy_errors']} time(s): hovering"
+        new = self.grown({k: st[k] for k in ("policy_errors", "dropped_malformed", "dropped_stale", "callback_errors")})
+        doubt = self.pilot.status if self.pilot.status not in QUIET_STATUS else ""
+        if new["policy_errors"] or new["callback_errors"]:
+            level, message = ERROR, (f"the policy failed {new['policy_errors']} time(s): hovering" if new["policy_errors"]
+                                     else f"{new['callback_errors']} message(s) could not be handled: dropped")
         elif st["estop"]:
             level, message = WARN, "e-stop engaged"
+        elif doubt:
+            level, message = WARN, doubt  # hovering or searching, and why
         elif new["dropped_malformed"] or new["dropped_stale"]:
             level, message = WARN, f"dropped {new['dropped_malformed']} malformed, {new['dropped_stale']} stale frame(s)"
         else:
