@@ -205,7 +205,7 @@ class Pilot:
         unflyable = self.guard.check(image, t, moving=self.safety.moving)
         if unflyable:
             self.stats.unflyable_frames += 1
-            self._set_status(unflyable)
+            self.status = unflyable
             self._last_cmd = VelocityCommand.hover()
             return self.safety.hold(t, unflyable)
         if self._loop is not None:
@@ -218,13 +218,13 @@ class Pilot:
                 self._loop.offer_frame(frame)
         active = self._active
         if active is None:
-            self._set_status(NO_INSTRUCTION)
+            self.status = NO_INSTRUCTION
             self._last_cmd = VelocityCommand.hover()  # what tick() repeats between frames
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
         if not self._answered:
             self._wait_since = t if self._wait_since is None else self._wait_since
             if t - self._wait_since < self.config.first_answer_wait_s:
-                self._set_status(WAITING)
+                self.status = WAITING
                 self._last_cmd = VelocityCommand.hover()
                 return self.safety.filter(VelocityCommand.hover(), t, self._last_frame_t, altitude_m)
         try:
@@ -254,27 +254,30 @@ class Pilot:
         c = self.config
         if not_in_view is None or not_in_view <= c.not_in_view_p:
             self._absent_since = None
-            self._set_status("")
+            self.status = ""
             return cmd
         if self._absent_since is None:
             self._absent_since = t
             # Turn the way the policy was turning (it may have seen the gate leave the view).
-            self._search_dir = -1.0 if finite_or_none(cmd.yaw_rate) is not None and cmd.yaw_rate < 0 else 1.0
+            self._search_dir = -1.0 if cmd.yaw_rate < 0 else 1.0  # a NaN compares False
         absent_s = t - self._absent_since
         if absent_s < c.search_after_s:
-            self._set_status("")
+            self.status = ""
             return cmd
         if absent_s < c.search_after_s + c.search_max_s:
             self.stats.search_frames += 1
-            self._set_status(SEARCHING)
+            self.status = SEARCHING
             return VelocityCommand(0.0, 0.0, 0.0, self._search_dir * c.search_yaw_rate)
         self.stats.gate_lost_frames += 1
-        self._set_status(GATE_LOST)
+        self.status = GATE_LOST
         return VelocityCommand.hover()
 
-    def _set_status(self, status: str) -> None:
-        """Hosts read `status` (and log its changes): ROS diagnostics, results.json."""
-        self.status = status
+    @property
+    def doubt(self) -> str:
+        """`status` when the Pilot hovers or searches out of doubt (an unflyable frame, no gate in
+        view), else "": waiting for an instruction or the reasoner's first answer is no doubt.
+        What hosts report: ROS diagnostics and logs, results.json."""
+        return "" if self.status in (WAITING, NO_INSTRUCTION) else self.status
 
     def tick(self, t: float, altitude_m: float | None = None) -> VelocityCommand:
         """For hosts on a timer between frames: the last policy command again, filtered (so it

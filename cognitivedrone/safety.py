@@ -94,7 +94,7 @@ def clamp_to_limits(cmd: VelocityCommand, limits: np.ndarray) -> VelocityCommand
     """`cmd` clamped per component to `limits` ([vx, vy, vz, yaw_rate] magnitudes), or None if it
     is not four finite numbers: for hosts past the filter (the MAVROS bridge)."""
     v = _as_floats(cmd)
-    return None if v is None else VelocityCommand(*(min(max(x, -m), m) for x, m in zip(v, limits)))
+    return None if v is None else VelocityCommand(*_clamp(v, limits))
 
 
 @dataclass
@@ -179,7 +179,7 @@ class SafetyFilter:
             return self._out(HOVER, t, "non-finite command")
         reason = ""
         lim = c.limit_values
-        clipped = [min(max(x, -m), m) for x, m in zip(v, lim)]
+        clipped = _clamp(v, lim)
         if clipped != v:
             self.events.clamped += 1
             reason = "clamped"
@@ -209,6 +209,11 @@ class SafetyFilter:
 
 
 HOVER = (0.0, 0.0, 0.0, 0.0)
+
+
+def _clamp(v: list[float], limits) -> list[float]:
+    """Each component into [-limit, limit]."""
+    return [min(max(x, -m), m) for x, m in zip(v, limits)]
 
 
 def _as_floats(cmd) -> list[float] | None:

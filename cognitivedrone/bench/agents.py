@@ -12,7 +12,6 @@ import numpy as np
 
 from cognitivedrone.bench.suite import Episode
 from cognitivedrone.expert import ExpertPilot
-from cognitivedrone.pilot import NO_INSTRUCTION, WAITING
 from cognitivedrone.types import VelocityCommand
 
 
@@ -122,9 +121,7 @@ class CheckpointAgent:
         t = self.k / self.ctx.control_hz
         self.k += 1
         cmd = self.pilot.on_frame(obs["image"], t, altitude_m=float(obs["state"][2]), reasoner_image=self.reasoner_frame)
-        status = self.pilot.status
-        if status and status not in (WAITING, NO_INSTRUCTION):
-            self.last_doubt = status
+        self.last_doubt = self.pilot.doubt or self.last_doubt
         return cmd
 
     def doubt(self) -> dict:

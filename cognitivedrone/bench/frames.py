@@ -35,10 +35,11 @@ def away_frames(n: int, suite: str = "smoke", image_size: int = 128) -> np.ndarr
     sees it). For tests of what the Pilot does when the instructed gate is out of view."""
     import math
 
+    import pybullet as p
+
     from cognitivedrone.bench.episode import scene_options
     from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
-    from cognitivedrone.sim.world import _yaw_quat
 
     episodes = load_suite(suite).episodes
     env = DroneEnv(SimConfig(image_size=image_size))
@@ -49,7 +50,8 @@ def away_frames(n: int, suite: str = "smoke", image_size: int = 128) -> np.ndarr
             if k < len(episodes):
                 env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt))
             yaw = math.pi + math.radians(-40 + 80 * k / max(n - 1, 1))
-            frames.append(env.camera.render(env.state.pos, _yaw_quat(yaw), env.setup.light_direction))
+            frames.append(env.camera.render(env.state.pos, p.getQuaternionFromEuler((0.0, 0.0, yaw)),
+                                            env.setup.light_direction))
     finally:
         env.close()
     return np.stack(frames)

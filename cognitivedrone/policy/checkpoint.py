@@ -124,7 +124,7 @@ class FilmCnnVLA:
         return self.infer_view(images, embeddings)[0]
 
     def infer_view(self, images: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`infer` and the pointer's not-in-view probability float32 [B, 1], from one pass."""
+        """`infer` and the not-in-view probability float32 [B, 1] (graph.py), from one pass."""
         self._ensure_eval()
         with torch.inference_mode():
             command, not_in_view = self.graph(torch.from_numpy(images), torch.from_numpy(embeddings))

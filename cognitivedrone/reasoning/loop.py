@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
@@ -90,16 +90,14 @@ class ReasonerLoop:
         """The newest frame (an array, or a callable returning one, called only when asked)."""
         self._frame = frame
 
-    def reset_reasoner(self) -> bool:
+    def reset_reasoner(self) -> None:
         """Reasoner.reset(); a reset that raises is counted and warned about, and the loop goes
         on (the backend may then carry an answer over: its problem is now visible in stats)."""
         try:
             self.reasoner.reset()
-            return True
         except Exception as exc:
             self.stats.reasoner_errors += 1
             self.warn(f"reasoner reset failed ({exc!r}); asking it all the same")
-            return False
 
     def ask_within_timeout(self, instruction: str, image) -> Rewrite | None:
         """`ask` on the loop's worker thread, waiting at most `timeout_s` (the benchmark's sim
@@ -111,12 +109,7 @@ class ReasonerLoop:
             self.stats.reasoner_timeouts += 1
             return None
         self._call = self._pool.submit(self.ask, instruction, image)
-        try:
-            return self._call.result(timeout=self.timeout_s)
-        except TimeoutError:
-            self.stats.reasoner_timeouts += 1
-            self.warn(f"reasoner gave no answer within {self.timeout_s:g} s; keeping the current instruction")
-            return None
+        return self._await(self._call)
 
     def ask(self, instruction: str, image) -> Rewrite | None:
         """One call, here and now: the answer, or None if it failed."""

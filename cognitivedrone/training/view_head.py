@@ -57,7 +57,6 @@ def render_views(episodes: int, views: int, image_size: int, seed: int, log=prin
     from cognitivedrone.bench.generate import make_suite
     from cognitivedrone.expert import ExpertPilot
     from cognitivedrone.reasoning.simple_form import Target
-    from cognitivedrone.sim.camera import CameraConfig
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.projection import project_points
     from cognitivedrone.sim.world import GATE_CENTER_Z
@@ -65,7 +64,7 @@ def render_views(episodes: int, views: int, image_size: int, seed: int, log=prin
     suite = make_suite("view-head", episodes, seed)
     rng = np.random.default_rng(seed)
     env = DroneEnv(SimConfig(image_size=image_size, render_images=False))
-    camera = CameraConfig(size=image_size)
+    camera = env.camera.config  # labels by the camera that rendered the views
     images, texts, labels, owners = [], [], [], []
     try:
         for e, ep in enumerate(suite.episodes):

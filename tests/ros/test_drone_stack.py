@@ -9,6 +9,7 @@ import math
 import threading
 import time
 
+import numpy as np
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
@@ -36,12 +37,19 @@ def test_drone_stack_turns_camera_frames_into_streamed_enu_setpoints_and_stops_o
     yaw = math.pi / 2  # the vehicle faces north: forward flight is +y in ENU
     stop = threading.Event()
 
-    def vehicle():  # the camera at 10 Hz (the same first frame: the drone is not moving) and the pose at 20 Hz
+    rng = np.random.default_rng(0)
+
+    def live(frame):
+        """The view with a live sensor's noise (+-1 level): a camera that sends the same bytes again
+        while the drone is told to move is a frozen one, and the Pilot hovers on it."""
+        return np.clip(frame.astype(np.int16) + rng.integers(-1, 2, frame.shape), 0, 255).astype(np.uint8)
+
+    def vehicle():  # the camera at 10 Hz (the first frame: the drone is not moving) and the pose at 20 Hz
         k = 0
         while not stop.is_set():
             now = probe.node.get_clock().now().to_msg()
             if k % 2 == 0:
-                camera.publish(rgb_to_image(frames[0], now))
+                camera.publish(rgb_to_image(live(frames[0]), now))
             p = PoseStamped()
             p.header.stamp, p.header.frame_id = now, "map"
             p.pose.orientation.z, p.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)

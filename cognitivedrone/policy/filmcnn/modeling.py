@@ -132,7 +132,7 @@ class Pointer(nn.Module):
 
 
 def build_view_head(inputs: int, hidden: int) -> nn.Module:
-    """features -> logit that the instructed gate is NOT in view."""
+    """features -> logit that no gate is in view (configuration.view_hidden)."""
     return nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
 
@@ -165,7 +165,7 @@ class FilmCnnPolicy(nn.Module):
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.head_hidden, cfg.head_outputs),
         )
-        # Is the instructed gate in view (configuration.view_hidden): fitted after training.
+        # Is a gate in view at all (configuration.view_hidden): fitted after training.
         view_in = c_last + cfg.embed_dim + self.pointer.out_dim
         self.view = build_view_head(view_in, cfg.view_hidden) if cfg.view_hidden else None
         # Training-only read-out of the pointer's map: billboard picture, gate colour/shape/size.
@@ -229,8 +229,8 @@ class FilmCnnPolicy(nn.Module):
         return self.predict_with_view(images, embedding)[0]
 
     def predict_with_view(self, images: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(normalised action [B, action_dim], probability [B, 1] that the instructed gate is
-        not in view: the pointer's last slot), from one pass."""
+        """(normalised action [B, action_dim], probability [B, 1] that the gate is not in view:
+        the view head's, or without one the pointer's last slot), from one pass."""
         out, logits, _, view_in = self._run(images, embedding)
         if self.view is not None:
             not_in_view = torch.sigmoid(self.view(view_in))

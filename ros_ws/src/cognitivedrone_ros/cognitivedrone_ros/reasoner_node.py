@@ -21,6 +21,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
+from cognitivedrone.pilot import check_instruction
 from cognitivedrone_ros.conversions import image_to_rgb
 from cognitivedrone_ros.node_support import (
     EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, guarded, positive, run,
@@ -76,8 +77,6 @@ class ReasonerNode(Node):
         return fit_image(rgb, size) if size else rgb
 
     def on_instruction(self, msg: String) -> None:
-        from cognitivedrone.pilot import check_instruction
-
         try:
             text = check_instruction(msg.data)
         except ValueError as exc:

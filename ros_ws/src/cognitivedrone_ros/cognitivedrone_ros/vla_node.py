@@ -27,7 +27,7 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from cognitivedrone.bounded_json import loads_bounded
-from cognitivedrone.pilot import NO_INSTRUCTION, WAITING, check_instruction
+from cognitivedrone.pilot import check_instruction
 from cognitivedrone.policy.inputs import fit_image
 from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
 from cognitivedrone_ros.node_support import (
@@ -37,7 +37,6 @@ from cognitivedrone_ros.node_support import (
 
 KEEPALIVE_HZ = 20.0  # cmd_vel never goes quieter than this, frames or not
 MAX_REWRITE_BYTES = 4096  # a tagged rewrite is two sentences
-QUIET_STATUS = ("", WAITING, NO_INSTRUCTION)  # not doubt: the drone is waiting as it should
 ODOM_FRESH_S = 0.5  # an altitude older than this is not used for the altitude bounds
 
 PARAMS = [
@@ -100,7 +99,7 @@ class VlaNode(Node):
         self.latency = LatencyWindow()
         self.counts = {"dropped_malformed": 0, "dropped_stale": 0, "rewrites_accepted": 0, "rewrites_ignored": 0,
                        "instructions_refused": 0}
-        self.last_status = ""
+        self.last_doubt = ""
         self.grown = Deltas()
         self.last_publish = 0.0
         self.last_cmd = None
@@ -155,13 +154,13 @@ class VlaNode(Node):
 
     def log_status(self) -> None:
         """Say once when the Pilot starts or stops doubting (unflyable frames, searching)."""
-        status = self.pilot.status
-        if status != self.last_status:
-            if status and status not in QUIET_STATUS:
-                self.get_logger().warning(f"not flying the policy: {status}")
-            elif self.last_status and self.last_status not in QUIET_STATUS:
+        doubt = self.pilot.doubt
+        if doubt != self.last_doubt:
+            if doubt:
+                self.get_logger().warning(f"not flying the policy: {doubt}")
+            else:
                 self.get_logger().info("flying the policy again")
-            self.last_status = status
+            self.last_doubt = doubt
 
     def on_instruction(self, msg: String) -> None:
         try:
@@ -234,7 +233,7 @@ class VlaNode(Node):
     def publish_diagnostics(self) -> None:
         st = self.stats()
         new = self.grown({k: st[k] for k in ("policy_errors", "dropped_malformed", "dropped_stale", "callback_errors")})
-        doubt = self.pilot.status if self.pilot.status not in QUIET_STATUS else ""
+        doubt = self.pilot.doubt
         if new["policy_errors"] or new["callback_errors"]:
             level, message = ERROR, (f"the policy failed {new['policy_errors']} time(s): hovering" if new["policy_errors"]
                                      else f"{new['callback_errors']} message(s) could not be handled: dropped")
