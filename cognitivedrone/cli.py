@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -19,6 +19,16 @@ class UserError(Exception):
 
 
 # -- bench ---------------------------------------------------------------------------------------
+
+def _look_list(spec: str) -> list[str]:
+    from cognitivedrone.sim.look import NAMED_LOOKS
+
+    looks = [x.strip() for x in str(spec).split(",") if x.strip()]
+    bad = [x for x in looks if x not in NAMED_LOOKS]
+    if bad or not looks:
+        raise UserError(f"--look: unknown look {', '.join(map(repr, bad)) or '(none)'}; looks are {', '.join(NAMED_LOOKS)}")
+    return list(dict.fromkeys(looks))
+
 
 def cmd_bench(args) -> int:
     from cognitivedrone.bench.suite import load_suite
@@ -33,6 +43,7 @@ def cmd_bench(args) -> int:
 
     if args.limit:
         suite.episodes = suite.episodes[: args.limit]
+    looks = _look_list(args.look)
     try:
         if Path(args.policy).is_dir() and args.engine != "torch":
             from cognitivedrone.runtime.engine import export_where_possible
@@ -54,12 +65,15 @@ def cmd_bench(args) -> int:
     engine = args.engine if Path(args.policy).is_dir() else None
     reasoner = args.reasoner if Path(args.policy).is_dir() else None
     cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers, sim=sim,
-                      video_episodes=args.video if out else 0, out_dir=str(out) if out else None)
+                      video_episodes=args.video if out else 0, out_dir=str(out) if out else None, look_seed=args.look_seed)
     print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}"
           + (f" on {engine}" if engine else "") + (f", reasoner {reasoner}" if reasoner else "") + ", "
           f"prompt {args.prompt}, airframe {args.airframe}, camera {args.image_size}px @ {args.control_hz:g} Hz, "
-          f"{args.workers} worker(s)")
-    results, videos, wall = run_suite(suite, cfg, progress=not args.quiet)
+          f"{args.workers} worker(s), look {', '.join(looks)}" + (f" (seed {args.look_seed})" if looks != ["classic"] else ""))
+    results, videos, wall = [], [], 0.0
+    for look in looks:
+        r, v, w = run_suite(suite, replace(cfg, look=look), progress=not args.quiet)
+        results, videos, wall = results + r, videos + v, wall + w
     summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=reasoner, engine=engine,
                         prompt=args.prompt, wall_s=round(wall, 2))
     print_summary(summary)
@@ -358,8 +372,11 @@ def cmd_view(args) -> int:
     except ValueError as e:
         raise UserError(str(e)) from None
     _check_writable(args.out)
+    from cognitivedrone.sim.look import episode_look
+
+    look = episode_look(_look_list(args.look)[0], args.look_seed, ep.seed)
     env = DroneEnv(sim)
-    obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, episode_prompt(ep, "original")))
+    obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, episode_prompt(ep, "original"), look))
     env.close()
     img = obs["image"]
     if args.scale > 1:
@@ -368,7 +385,32 @@ def cmd_view(args) -> int:
         Image.fromarray(img).save(args.out)
     except (OSError, ValueError) as e:  # ValueError: PIL knows no image type by that extension
         raise UserError(f"{args.out}: cannot write the image ({e})") from None
-    print(f"wrote {args.out}: start frame of {ep.id} ({args.size}px): {ep.prompt!r}; options {', '.join(ep.options)}; correct gate {ep.correct}")
+    print(f"wrote {args.out}: start frame of {ep.id} ({args.size}px, look {look.name}): {ep.prompt!r}; "
+          f"options {', '.join(ep.options)}; correct gate {ep.correct}")
+    return 0
+
+
+def cmd_looks_list(args) -> int:
+    import json
+
+    from cognitivedrone.sim.look import HELD_OUT, HELD_OUT_LOOKS, NAMED_LOOKS, sample_look
+
+    for name, make in NAMED_LOOKS.items():
+        tag = "held out: never drawn for training" if name in HELD_OUT_LOOKS else "training"
+        doc = (make.__doc__ or "").strip().split("\n")[0]
+        print(f"{name:11s} {tag}" + (f" - {doc}" if doc else ""))
+    print(f"kept out of randomized: {json.dumps(HELD_OUT)}")
+    look = sample_look("randomized", args.seed)
+    print(f"randomized, seed {args.seed}: {json.dumps(look.to_dict())}")
+    return 0
+
+
+def cmd_looks_gallery(args) -> int:
+    from cognitivedrone.bench.gallery import look_gallery
+
+    _check_writable(args.out)
+    looks = _look_list(args.look) if args.look else None
+    print(f"wrote {look_gallery(args.out, looks, per_look=args.per_look)}")
     return 0
 
 
@@ -431,6 +473,10 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--warmup-steps", type=int, help=f"linear warm-up steps before the cosine decay (default {d.warmup_steps})")
     t.add_argument("--families", help="comma list of families to keep; -name drops one, written --families=-name (default: all)")
     t.add_argument("--simple-prompt-prob", type=float, help=f"share of samples with the simple instruction (default {d.simple_prompt_prob})")
+    t.add_argument("--paraphrase-prob", type=float,
+                   help=f"share of simple-form texts replaced by another wording of the same target (default {d.paraphrase_prob}; 0: off)")
+    t.add_argument("--paraphrases-per-prompt", type=int,
+                   help=f"fixed wordings pre-encoded per simple-form text (default {d.paraphrases_per_prompt})")
     t.add_argument("--save-every", type=int, help=f"checkpoint every N steps (default {d.save_every})")
     t.add_argument("--eval-every", type=int, help="fly the eval suite every N steps (default 0: only at the end; -1: never)")
     t.add_argument("--eval-suite", help=f"suite for evaluations (default {d.eval_suite}; '' to skip)")
@@ -539,6 +585,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--airframe", default="cf2x", help="cf2x (default) or racer")
     b.add_argument("--image-size", type=int, default=128, help="camera resolution in pixels (square, default 128)")
     b.add_argument("--control-hz", type=float, default=10.0, help="decisions per second (default 10)")
+    b.add_argument("--look", default="classic", metavar="NAME[,NAME...]",
+                   help="how the world looks: classic (default; every committed result), randomized (the training "
+                        "distribution), or a held-out look: studio, outdoor, dim. Several, comma-separated, fly the "
+                        "suite once per look and add a looks x categories table")
+    b.add_argument("--look-seed", type=int, default=0, help="seed of the per-episode look draws (default 0)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=cmd_bench)
 
@@ -667,6 +718,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--out", required=True, help="PNG path")
     v.add_argument("--size", type=int, default=128, help="camera resolution (default 128)")
     v.add_argument("--scale", type=int, default=1, help="upscale the saved image by this integer factor")
+    v.add_argument("--look", default="classic", help="classic (default), randomized, studio, outdoor or dim")
+    v.add_argument("--look-seed", type=int, default=0, help="seed of the look draw (default 0)")
     v.set_defaults(func=cmd_view)
 
     a = sub.add_parser("assets", help="the billboard vocabulary").add_subparsers(dest="assets_verb", required=True, metavar="ACTION")
@@ -678,6 +731,18 @@ def build_parser() -> argparse.ArgumentParser:
     ash.add_argument("--out", required=True)
     ash.add_argument("--size", type=_int_at_least(16), default=96, help="pixels per picture, 16 or more (default 96)")
     ash.set_defaults(func=cmd_assets_sheet)
+
+    lk = sub.add_parser("looks", help="the named looks of the world (camera, scene, light, gates, billboards)",
+                        description="Looks say how the world appears, apart from the task: docs/design.md, Looks."
+                        ).add_subparsers(dest="looks_verb", required=True, metavar="ACTION")
+    ll = lk.add_parser("list", help="print the named looks, which are held out, and a sample draw")
+    ll.add_argument("--seed", type=int, default=0, help="show the draw for this seed (default 0)")
+    ll.set_defaults(func=cmd_looks_list)
+    lg = lk.add_parser("gallery", help="write a PNG of episode start frames in every look")
+    lg.add_argument("--out", required=True, help="PNG path")
+    lg.add_argument("--look", default="", help="comma list of looks (default: all)")
+    lg.add_argument("--per-look", type=_int_at_least(1), default=4, help="frames per look (default 4)")
+    lg.set_defaults(func=cmd_looks_gallery)
     return ap
 
 

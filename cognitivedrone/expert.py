@@ -3,7 +3,10 @@ and flies through it with the same velocity interface every other pilot uses.
 
 Guidance: first fly to a point `approach_m` in front of the gate, on its axis, turning to
 face the gate; then fly along the axis through the opening, steering the lateral and vertical
-offset from the axis to zero, until `exit_m` beyond it. Commands are body-frame FLU velocities,
+offset from the axis to zero, until `exit_m` beyond it. Given the camera (a look's narrow
+camera may start with the gate out of view), it first turns in place until the gate's opening
+is in the image, as a pilot who must see the gate would: the demonstrations then show the
+policy what to do when it cannot see its gate yet. Commands are body-frame FLU velocities,
 limited like any other pilot's, so demonstrations recorded from it are flyable by a policy.
 """
 
@@ -44,11 +47,21 @@ class ExpertPilot:
     def __init__(self, config: ExpertConfig = ExpertConfig()):
         self.config = config
         self.gate = None
+        self.camera = None
         self.phase = "approach"
 
-    def reset(self, gate_pose) -> None:
+    def reset(self, gate_pose, camera=None) -> None:
+        """`camera` (a CameraConfig): turn in place until the gate is in its view first."""
         self.gate = gate_pose
-        self.phase = "approach"
+        self.camera = camera
+        self.phase = "approach" if camera is None else "find"
+
+    def _sees_gate(self, state: np.ndarray) -> bool:
+        from cognitivedrone.sim.projection import project_points
+
+        g = self.gate
+        uv, in_view = project_points(np.asarray(state, np.float64)[None, :12], np.array([[g.x, g.y, g.z]]), self.camera)
+        return bool(in_view[0, 0]) and float(np.abs(uv[0, 0, 0])) < 0.85  # well inside, not at the edge
 
     def act(self, state: np.ndarray) -> VelocityCommand:
         cfg, g = self.config, self.gate
@@ -61,6 +74,16 @@ class ExpertPilot:
         lat = -s * dx + c * dy
         up = z - g.z
 
+        if self.phase == "find":
+            if self._sees_gate(state):
+                self.phase = "approach"
+            else:
+                turn = _wrap(math.atan2(g.y - y, g.x - x) - yaw)
+                rate = max(-cfg.max_yaw_rate, min(cfg.max_yaw_rate, cfg.yaw_gain * turn))
+                if abs(rate) < 0.4:  # facing it but not seeing it (too close, too high): fly on
+                    self.phase = "approach"
+                else:
+                    return VelocityCommand(0.0, 0.0, 0.0, rate)
         if self.phase == "approach":
             ax, ay = g.x - cfg.approach_m * c, g.y - cfg.approach_m * s
             ex, ey, ez = ax - x, ay - y, g.z - z

@@ -24,6 +24,7 @@ class EpisodeContext:
     airframe: str = "cf2x"
     control_hz: float = 10.0
     camera: Callable[[int], np.ndarray] | None = None  # the FPV at another resolution (a reasoner's camera)
+    view_camera: object | None = None  # the look's CameraConfig when not classic (privileged pilots look for the gate)
 
 
 class Agent(Protocol):
@@ -77,7 +78,7 @@ class ExpertAgent:
         self.pilot = ExpertPilot()
 
     def reset(self, ctx: EpisodeContext) -> None:
-        self.pilot.reset(ctx.gate_poses[ctx.episode.target_index])
+        self.pilot.reset(ctx.gate_poses[ctx.episode.target_index], camera=ctx.view_camera)
 
     def act(self, obs: dict) -> VelocityCommand:
         return self.pilot.act(obs["state"])

@@ -7,10 +7,13 @@ import time
 import numpy as np
 
 from cognitivedrone.bench.agents import Agent, EpisodeContext
-from cognitivedrone.bench.assets import texture_path
+from dataclasses import replace
+
+from cognitivedrone.bench.assets import VOCABULARY, TextureStyle, art_styles_for, texture_path
 from cognitivedrone.bench.results import EpisodeRecording, EpisodeResult, GateMarker
 from cognitivedrone.bench.suite import Episode
 from cognitivedrone.sim.env import DroneEnv
+from cognitivedrone.sim.look import Look
 from cognitivedrone.sim.world import GateAppearance
 
 PROMPT_MODES = ("original", "simple")
@@ -23,13 +26,46 @@ def episode_prompt(episode: Episode, mode: str) -> str:
     return episode.prompt if mode == "original" else episode.prompt_simpler
 
 
-def scene_options(episode: Episode, prompt: str) -> dict:
-    """The env's reset options for an episode: each gate's look and its billboard's picture."""
-    looks = [
-        GateAppearance(g.shape, g.size, g.color, str(texture_path(asset_id, TEXTURE_PX)))
+def scene_options(episode: Episode, prompt: str, look: Look | None = None) -> dict:
+    """The env's reset options for an episode: each gate's look and its billboard's picture,
+    printed as the look says (None: classic), and the pictures of gateless billboards."""
+    style = texture_style(look)
+    gates = [
+        GateAppearance(g.shape, g.size, g.color, str(texture_path(asset_id, TEXTURE_PX, style_for(style, asset_id))))
         for g, asset_id in zip(episode.gates, episode.options)
     ]
-    return {"gates": looks, "instruction": prompt}
+    options = {"gates": gates, "instruction": prompt}
+    if look is not None and not look.is_classic:
+        options["look"] = look
+        options["distractor_pictures"] = tuple(str(texture_path(a, TEXTURE_PX, style_for(style, a)))
+                                               for a in distractor_assets(look, episode))
+    return options
+
+
+def texture_style(look: Look | None) -> TextureStyle:
+    """How a look prints its billboards (classic: today's style)."""
+    if look is None or look.is_classic:
+        return TextureStyle()
+    b = look.billboard
+    return TextureStyle(art=b.art, font=b.font, ink=tuple(b.ink), paper=tuple(b.paper), border=tuple(b.border),
+                        border_frac=b.border_frac, stroke=b.stroke)
+
+
+def style_for(style: TextureStyle, asset_id: str) -> TextureStyle:
+    """`style`, or OpenMoji's art where the look's art set has no picture of this asset."""
+    if style.art in art_styles_for(asset_id):
+        return style
+    return replace(style, art="openmoji")
+
+
+def distractor_assets(look: Look, episode: Episode) -> list[str]:
+    """Pictures for the look's gateless billboards: vocabulary pictures the episode does not use."""
+    n = sum(d.kind == "billboard" for d in look.scene.distractors)
+    if not n:
+        return []
+    pool = sorted(set(VOCABULARY) - set(episode.options))
+    rng = np.random.default_rng([look.scene.placement_seed, 5])
+    return [pool[i] for i in rng.choice(len(pool), size=n, replace=False)]
 
 
 def judge(event: str | None, gate_index: int | None, target_index: int) -> str:
@@ -49,14 +85,15 @@ def gate_markers(env: DroneEnv) -> list[GateMarker]:
 
 
 def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str = "original",
-                record: bool = False) -> tuple[EpisodeResult, EpisodeRecording | None]:
+                record: bool = False, look: Look | None = None) -> tuple[EpisodeResult, EpisodeRecording | None]:
     prompt = episode_prompt(episode, prompt_mode)
-    obs, info = env.reset(seed=episode.seed, options=scene_options(episode, prompt))
+    obs, info = env.reset(seed=episode.seed, options=scene_options(episode, prompt, look))
     a = env.airframe
     ctx = EpisodeContext(
         episode=episode, instruction=prompt, gate_poses=[g.pose for g in env.world.gates],
         limits=(a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate), airframe=env.config.airframe,
         control_hz=env.config.control_hz, camera=env.render_fpv,
+        view_camera=None if env.look.is_classic else env.camera_config,
     )
     agent.reset(ctx)
     rec = None
@@ -91,7 +128,8 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
         gate_passed=gate + 1 if event == "gate" else None, time_s=round(info["time_s"], 4),
         path_length_m=round(path, 3), steps=len(latencies),
         latency_ms_mean=round(float(lat_ms.mean()), 4), latency_ms_p99=round(float(np.percentile(lat_ms, 99)), 4),
-        prompt=prompt, detail=info.get("hit", ""),
+        prompt=prompt, detail=info.get("hit", ""), look=look.name if look else "classic",
+        look_seed=look.seed if look else episode.seed,
     )
     if hasattr(agent, "doubt"):
         result.doubt = agent.doubt()

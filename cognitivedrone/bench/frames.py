@@ -50,8 +50,7 @@ def away_frames(n: int, suite: str = "smoke", image_size: int = 128) -> np.ndarr
             if k < len(episodes):
                 env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt))
             yaw = math.pi + math.radians(-40 + 80 * k / max(n - 1, 1))
-            frames.append(env.camera.render(env.state.pos, p.getQuaternionFromEuler((0.0, 0.0, yaw)),
-                                            env.setup.light_direction))
+            frames.append(env.render_at(env.state.pos, p.getQuaternionFromEuler((0.0, 0.0, yaw))))
     finally:
         env.close()
     return np.stack(frames)

@@ -147,6 +147,7 @@ def summarize(
         by_family[fam] = _group(len(rs), sum(r.success for r in rs))
 
     failures = {f: sum(r.outcome == f for r in results) for f in FAILURES}
+    by_look = _by_look(results, list(by_category))
 
     judged = [r.rewrite_correct for r in results if r.rewrite_correct is not None]
     rewrite_accuracy = (sum(bool(v) for v in judged) / len(judged)) if judged else None
@@ -175,6 +176,7 @@ def summarize(
         "success_rate": (k / n) if n else 0.0,
         "by_category": by_category,
         "by_family": by_family,
+        "by_look": by_look,
         "failures": failures,
         "rewrite_accuracy": rewrite_accuracy,
         "wall_s": float(wall_s),
@@ -188,6 +190,29 @@ def summarize(
         "episodes": [r.to_json() for r in results],
     }
     return _clean(summary)
+
+
+def _by_look(results, categories: list[str]) -> dict:
+    """Per look (in first-appearance order): success per category and overall, rewrite accuracy."""
+    out = {}
+    for look in dict.fromkeys(r.look for r in results):
+        rs = [r for r in results if r.look == look]
+        row = {cat: _group(len(g), sum(r.success for r in g)) for cat in categories
+               if (g := [r for r in rs if r.category == cat])}
+        row["overall"] = _group(len(rs), sum(r.success for r in rs))
+        judged = [r.rewrite_correct for r in rs if r.rewrite_correct is not None]
+        row["rewrite_accuracy"] = sum(bool(v) for v in judged) / len(judged) if judged else None
+        out[look] = row
+    return out
+
+
+def _looks_shown(summary: dict) -> bool:
+    looks = summary.get("by_look") or {}
+    return len(looks) > 1 or any(k != "classic" for k in looks)
+
+
+def _look_columns(summary: dict) -> list[str]:
+    return [*summary["by_category"], "overall"]
 
 
 def _doubt_summary(results) -> dict | None:
@@ -272,6 +297,17 @@ def print_summary(summary: dict, console=None) -> None:
     console.print(t)
     if summary["by_family"]:
         console.print(rate_table("by family", "family", summary["by_family"]))
+    if _looks_shown(summary):
+        t = Table(title="by look", title_justify="left")
+        t.add_column("look")
+        cols = _look_columns(summary)
+        for c in cols:
+            t.add_column(c, justify="right")
+        t.add_column("rewrite", justify="right")
+        for look, row in summary["by_look"].items():
+            t.add_row(look, *(f"[{rate_style(row[c]['success_rate'])}]{_pct(row[c]['success_rate'])}[/]" if c in row else "-"
+                              for c in cols), _pct(row.get("rewrite_accuracy")))
+        console.print(t)
 
     fails = " · ".join(f"{_FAILURE_LABELS[f]} {summary['failures'][f]}" for f in FAILURES)
     console.print(f"failures: {fails}")
@@ -304,11 +340,27 @@ def _md_group_table(first_col: str, groups: dict, overall: dict | None = None) -
     return lines
 
 
+def _md_look_table(summary: dict) -> list[str]:
+    """## By look: looks x categories (only when a run flew a look other than classic)."""
+    if not _looks_shown(summary):
+        return []
+    cols = _look_columns(summary)
+    lines = ["## By look", "", "| look | " + " | ".join(cols) + " | rewrite accuracy |",
+             "|---|" + "---:|" * (len(cols) + 1)]
+    for look, row in summary["by_look"].items():
+        cells = [f"{_pct(row[c]['success_rate'])} ({row[c]['n']})" if c in row else "-" for c in cols]
+        lines.append(f"| {look} | " + " | ".join(cells) + f" | {_pct(row.get('rewrite_accuracy'))} |")
+    return lines + ["", "Looks: docs/design.md, Looks; each episode's look is `sample_look(look, look_seed)` "
+                        "from its row in results.json.", ""]
+
+
 def _video_rows(summary: dict, out_dir: Path) -> list[str]:
     vdir = out_dir / VIDEOS_DIR
     if not vdir.is_dir():
         return []
-    eps = {str(e.get("episode_id")): e for e in summary.get("episodes", [])}
+    # Videos are named by episode id, and by id and look for a look other than classic.
+    eps = {str(e.get("episode_id")) + ("" if e.get("look", "classic") == "classic" else f"-{e['look']}"): e
+           for e in summary.get("episodes", [])}
     # Only this run's episodes: a leftover from another run linked here would mix the runs.
     videos = sorted(p for p in vdir.iterdir()
                     if p.is_file() and p.suffix.lower() in (".mp4", ".webm", ".gif") and p.stem in eps)
@@ -350,6 +402,7 @@ def render_markdown(summary: dict, out_dir: str | Path | None = None) -> str:
         "",
         *_md_group_table("family", s["by_family"]),
         "",
+        *_md_look_table(s),
         "## Failures",
         "",
         "| failure | episodes | share of all |",

@@ -32,6 +32,8 @@ class EpisodeResult:
     # {"unflyable": frames the guard refused, "searching": frames turning to find the gate,
     #  "gate_lost": frames hovering after a search, "last": the last such reason, "" if none}
     doubt: dict | None = None
+    look: str = "classic"  # the named look the episode was flown in (cognitivedrone.sim.look)
+    look_seed: int = 0  # with `look`, reproduces the episode's look: sample_look(look, look_seed)
 
     @property
     def success(self) -> bool:

@@ -17,11 +17,11 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from cognitivedrone.bench.agents import make_agent
-from cognitivedrone.bench.assets import texture_path
-from cognitivedrone.bench.episode import TEXTURE_PX, run_episode
+from cognitivedrone.bench.episode import run_episode, scene_options
 from cognitivedrone.bench.results import EpisodeResult
 from cognitivedrone.bench.suite import Episode, Suite
 from cognitivedrone.sim.env import DroneEnv, SimConfig
+from cognitivedrone.sim.look import Look, episode_look
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class BenchConfig:
     sim: SimConfig = SimConfig()
     video_episodes: int = 0  # record the first K episodes
     out_dir: str | None = None
+    look: str = "classic"  # a named look (cognitivedrone.sim.look.NAMED_LOOKS), drawn per episode
+    look_seed: int = 0
+
+    def episode_look(self, episode: Episode) -> Look:
+        return episode_look(self.look, self.look_seed, episode.seed)
 
 
 _worker: dict = {}
@@ -51,25 +56,28 @@ def _init_worker(cfg: BenchConfig) -> None:
 def _run_one(index: int, episode: Episode) -> tuple[int, EpisodeResult, str | None]:
     cfg: BenchConfig = _worker["cfg"]
     record = index < cfg.video_episodes and cfg.out_dir is not None
-    result, rec = run_episode(_worker["env"], _worker["agent"], episode, cfg.prompt, record=record)
+    look = cfg.episode_look(episode)
+    result, rec = run_episode(_worker["env"], _worker["agent"], episode, cfg.prompt, record=record, look=look)
     video = None
     if rec is not None:
         from cognitivedrone.bench.video import write_episode_video
 
-        video = str(write_episode_video(rec, Path(cfg.out_dir) / "videos" / f"{episode.id}.mp4"))
+        name = episode.id if look.is_classic else f"{episode.id}-{look.name}"
+        video = str(write_episode_video(rec, Path(cfg.out_dir) / "videos" / f"{name}.mp4"))
     return index, result, video
 
 
-def prepare_textures(suite: Suite) -> None:
-    for asset_id in sorted({a for e in suite.episodes for a in e.options}):
-        texture_path(asset_id, TEXTURE_PX)
+def prepare_textures(suite: Suite, look: str = "classic", look_seed: int = 0) -> None:
+    """Render every texture the suite's episodes need in this look, before workers start."""
+    for e in suite.episodes:
+        scene_options(e, e.prompt, episode_look(look, look_seed, e.seed))  # renders them into the cache
 
 
 def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True) -> tuple[list[EpisodeResult], list[str], float]:
     """Returns (results in suite order, video paths, wall seconds)."""
     make_agent(cfg.policy, cfg.engine, cfg.reasoner)  # fail fast on a bad policy name, before any process starts
     t0 = time.perf_counter()
-    prepare_textures(suite)
+    prepare_textures(suite, cfg.look, cfg.look_seed)
     results: list[EpisodeResult | None] = [None] * len(suite.episodes)
     videos: list[str] = []
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

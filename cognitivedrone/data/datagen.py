@@ -76,6 +76,24 @@ class DatagenConfig:
     noise_scale: float = 1.0  # DART: per-episode sigma ~ U(0, noise_scale) * DART_SIGMA
     sim: "SimConfig" = field(default_factory=_default_sim)
     families: tuple[str, ...] = ()  # only these task families (e.g. for fine-tuning); () = all
+    looks: str = "classic"  # "NAME" or a mix "classic:1,randomized:3" of training looks (sim/look.py)
+    look_seed: int = 0
+
+    def look_mix(self) -> list[tuple[str, float]]:
+        return parse_look_mix(self.looks)
+
+    def episode_look(self, episode: "Episode"):
+        """The look episode `episode` is flown in: a name drawn from the mix by its seed, then that
+        look's draw for the seed, without its lens (frames are stored before the lens; training
+        puts one on: sim/look.py, without_lens)."""
+        from cognitivedrone.sim.look import episode_look, without_lens
+
+        mix = self.look_mix()
+        names, weights = [n for n, _ in mix], np.array([w for _, w in mix])
+        u = int.from_bytes(hashlib.sha256(f"look-mix:{self.look_seed}:{episode.seed}".encode()).digest()[:8], "little") / 2**64
+        name = names[int(np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right").clip(0, len(names) - 1))]
+        look = episode_look(name, self.look_seed, episode.seed)
+        return look if look.is_classic else without_lens(look)
 
     def identity(self) -> dict:
         """What must match for a rerun to resume a folder (not workers, not out)."""
@@ -85,6 +103,10 @@ class DatagenConfig:
              "sim": asdict(self.sim)}
         if self.families:  # absent when all families: folders written before this field still resume
             d["families"] = list(self.families)
+        if self.looks != "classic":  # absent for classic: folders written before looks still resume
+            from cognitivedrone.sim.look import LOOKS_VERSION
+
+            d["looks"], d["look_seed"], d["looks_version"] = self.looks, self.look_seed, LOOKS_VERSION
         return json.loads(json.dumps(d))
 
     @property
@@ -113,6 +135,32 @@ class DatagenReport:
 
 
 # -- tasks and seeds ---------------------------------------------------------------------------------
+
+def parse_look_mix(spec: str) -> list[tuple[str, float]]:
+    """"randomized" or "classic:1,randomized:3" -> [(name, weight)]. Held-out looks are refused:
+    no training data may be drawn from them."""
+    from cognitivedrone.sim.look import HELD_OUT_LOOKS, NAMED_LOOKS
+
+    out = []
+    for part in (p.strip() for p in str(spec).split(",")):
+        if not part:
+            continue
+        name, _, w = part.partition(":")
+        if name not in NAMED_LOOKS:
+            raise DatagenError(f"--looks: unknown look {name!r}; training looks are classic, randomized")
+        if name in HELD_OUT_LOOKS:
+            raise DatagenError(f"--looks: {name!r} is a held-out look: no training data may be drawn from it")
+        try:
+            weight = float(w) if w else 1.0
+        except ValueError:
+            raise DatagenError(f"--looks: weight {w!r} of {name!r} is not a number") from None
+        if not (math.isfinite(weight) and weight > 0):
+            raise DatagenError(f"--looks: weight of {name!r} must be > 0, got {w}")
+        out.append((name, weight))
+    if not out:
+        raise DatagenError("--looks: name at least one look (e.g. randomized, or classic:1,randomized:3)")
+    return out
+
 
 def committed_suite_seeds(suites_dir: str | Path | None = None) -> dict[int, str]:
     """Episode seed -> name of the committed suite that uses it, over bench/suites/*.json."""
@@ -190,14 +238,17 @@ def episode_sigma(index: int, seed: int, noise_scale: float) -> np.ndarray:
 
 # -- flying ---------------------------------------------------------------------------------------
 
-def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_scale: float, task_index: int):
-    """Fly one episode with the expert under DART noise; returns an EpisodeRecord."""
+def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_scale: float, task_index: int,
+                look=None):
+    """Fly one episode with the expert under DART noise in `look` (None: classic); returns an
+    EpisodeRecord whose meta carries the look's values."""
     from cognitivedrone.bench.episode import judge, scene_options
     from cognitivedrone.data.lerobot_format import EpisodeRecord, encode_image, image_stats
     from cognitivedrone.types import VelocityCommand
 
-    obs, info = env.reset(seed=episode.seed, options=scene_options(episode, episode.prompt))
-    pilot.reset(env.world.gates[episode.target_index].pose)
+    obs, info = env.reset(seed=episode.seed, options=scene_options(episode, episode.prompt, look))
+    pilot.reset(env.world.gates[episode.target_index].pose,
+                camera=None if look is None or look.is_classic else env.camera_config)
     a = env.airframe
     lim = np.array([a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate])
     sigma = episode_sigma(index, episode.seed, noise_scale)
@@ -227,6 +278,8 @@ def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_sc
         "correct": int(episode.correct), "gates": [g.describe() for g in episode.gates],
         "noise_sigma": [float(v) for v in sigma.astype(np.float32)],
     }
+    if look is not None and not look.is_classic:
+        meta["look"] = look.to_dict()
     return EpisodeRecord(
         episode_index=index, images=images, states=np.stack(states), actions=np.stack(labels),
         executed=np.stack(executed), task_index=task_index, meta=meta, image_stats=image_stats(frames),
@@ -260,7 +313,8 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _init_worker(sim: "SimConfig", noise_scale: float, root: str, notify, parent: int | None = None) -> None:
+def _init_worker(sim: "SimConfig", noise_scale: float, root: str, notify, parent: int | None = None,
+                 cfg: "DatagenConfig | None" = None) -> None:
     if parent is not None:  # a pool worker (None: flying in the main process)
         _die_with_parent(parent)
     # One BLAS/OpenMP thread per worker: the workers are the parallelism.
@@ -269,7 +323,7 @@ def _init_worker(sim: "SimConfig", noise_scale: float, root: str, notify, parent
     from cognitivedrone.sim.env import DroneEnv
 
     _worker.update(env=DroneEnv(sim), pilot=ExpertPilot(), noise_scale=noise_scale, root=root,
-                   fps=sim.control_hz, notify=notify)
+                   fps=sim.control_hz, notify=notify, cfg=cfg)
 
 
 def _notify(success: bool) -> None:
@@ -286,7 +340,9 @@ def _run_shard(shard: int, items: list[tuple[int, "Episode", int]]) -> tuple[int
 
     records = []
     for index, episode, task_index in items:
-        rec = fly_episode(_worker["env"], _worker["pilot"], episode, index, _worker["noise_scale"], task_index)
+        cfg = _worker["cfg"]
+        look = cfg.episode_look(episode) if cfg is not None else None
+        rec = fly_episode(_worker["env"], _worker["pilot"], episode, index, _worker["noise_scale"], task_index, look)
         records.append(rec)
         _notify(rec.meta["success"])
     frames = write_shard(Path(_worker["root"]), shard, records, _worker["fps"])
@@ -336,12 +392,12 @@ def _check_out(root: Path, identity: dict) -> None:
 def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from cognitivedrone.bench.runner import prepare_textures
-    from cognitivedrone.bench.suite import Suite
+    from cognitivedrone.bench.episode import scene_options
     from cognitivedrone.data.lerobot_format import DatasetWriter, read_shard_episodes, remove_tmp_files, episodes_path
 
     t0 = time.perf_counter()
     _validate(cfg)
+    cfg.look_mix()  # a bad --looks fails before anything is written
     root = Path(cfg.out)
     plan = plan_episodes(cfg)
     tasks, task_of = plan_tasks(plan)
@@ -370,7 +426,9 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
     todo = [k for k in range(n_shards) if k not in done]
     items = {k: [(i, plan[i], task_of[plan[i].prompt]) for i in cfg.shard_range(k)] for k in todo}
     todo_eps = sum(len(v) for v in items.values())
-    prepare_textures(Suite(name="datagen", episodes=[e for v in items.values() for _, e, _ in v]))
+    for v in items.values():  # every texture the episodes need, rendered once before the workers start
+        for _, e, _ in v:
+            scene_options(e, e.prompt, cfg.episode_look(e))
 
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} traj/min"), TextColumn("success {task.fields[ok]}"),
@@ -390,7 +448,7 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
             bar.update(task, advance=1, rate=f"{rate:.0f}", ok=f"{ok}/{flown}")
 
         if todo and cfg.workers <= 1:
-            _init_worker(cfg.sim, cfg.noise_scale, str(root), tick)
+            _init_worker(cfg.sim, cfg.noise_scale, str(root), tick, None, cfg)
             try:
                 for k in todo:
                     generated += _run_shard(k, items[k])[1]
@@ -410,7 +468,7 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
                         return
 
             pool = ProcessPoolExecutor(min(cfg.workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(cfg.sim, cfg.noise_scale, str(root), q, os.getpid()))
+                                       initargs=(cfg.sim, cfg.noise_scale, str(root), q, os.getpid(), cfg))
             try:
                 pending = {pool.submit(_run_shard, k, items[k]) for k in todo}
                 while pending:
@@ -447,6 +505,10 @@ def add_datagen_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--noise-scale", type=float, default=1.0,
                         help="DART noise multiplier; 0 flies every episode noise-free (default 1.0)")
     parser.add_argument("--families", default="", help="comma list of task families to record (default: all, balanced)")
+    parser.add_argument("--looks", default="classic",
+                        help="the look of the world: a training look (classic, randomized) or a mix with weights, "
+                             "e.g. classic:1,randomized:3 (default classic; held-out looks are refused)")
+    parser.add_argument("--look-seed", type=int, default=0, help="seed of the per-episode look draws (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -456,7 +518,8 @@ def run_datagen(args: argparse.Namespace) -> int:
 
     cfg = DatagenConfig(episodes=args.episodes, seed=args.seed, out=args.out, workers=args.workers,
                         shard_episodes=args.shard_episodes, noise_scale=args.noise_scale,
-                        families=tuple(f.strip() for f in args.families.split(",") if f.strip()))
+                        families=tuple(f.strip() for f in args.families.split(",") if f.strip()),
+                        looks=args.looks, look_seed=args.look_seed)
     try:
         rep = generate(cfg, progress=not getattr(args, "quiet", False))
     except (DatagenError, DatasetError) as e:

@@ -76,6 +76,9 @@ EPISODE_COLUMNS = (
     "episode_id", "category", "family", "success", "outcome", "prompt", "prompt_simpler", "seed",
     "options", "correct", "gates", "noise_sigma",
 )
+# Optional: each episode's look (docs/design.md, Looks) as JSON, "" for classic; datasets written
+# before looks existed lack the column and read as classic.
+LOOK_COLUMN = "look"
 EPISODE_INDEX_COLUMNS = ("episode_index", "length", "data/chunk_index", "data/file_index", "dataset_from_index",
                          "dataset_to_index")
 IMAGE_STATS_COLUMNS = tuple(f"stats/{IMAGE_KEY}/{s}" for s in ("mean", "std", "min", "max", "count"))
@@ -168,6 +171,7 @@ EPISODES_SCHEMA = pa.schema([
     ("correct", pa.int64()),
     ("gates", pa.list_(pa.string())),
     ("noise_sigma", pa.list_(pa.float32(), 4)),
+    (LOOK_COLUMN, pa.string()),
     (IMAGE_STATS_COLUMNS[0], pa.list_(pa.float64(), 3)),
     (IMAGE_STATS_COLUMNS[1], pa.list_(pa.float64(), 3)),
     (IMAGE_STATS_COLUMNS[2], pa.list_(pa.float64(), 3)),
@@ -299,6 +303,7 @@ def write_shard(root: Path, shard: int, records: list[EpisodeRecord], fps: float
             "meta/episodes/chunk_index": chunk, "meta/episodes/file_index": file,
         }
         row.update({k: m[k] for k in EPISODE_COLUMNS if k not in row})
+        row[LOOK_COLUMN] = json.dumps(m["look"], sort_keys=True) if m.get("look") else ""
         for key, col in zip(("mean", "std", "min", "max", "count"), IMAGE_STATS_COLUMNS):
             row[col] = r.image_stats[key]
         ep_rows.append(row)
@@ -649,7 +654,9 @@ class DemoDataset:
                 if not pa.types.is_integer(t.schema.field(c).type) or t.column(c).null_count:
                     raise DatasetError(f"{p}: column {c!r} is {t.schema.field(c).type} with {t.column(c).null_count} nulls, "
                                        "expected integers")
-            tables.append(t.select(list(EPISODE_COLUMNS)))
+            if LOOK_COLUMN not in t.column_names:
+                t = t.append_column(LOOK_COLUMN, pa.array([""] * t.num_rows, pa.string()))
+            tables.append(t.select([*EPISODE_COLUMNS, LOOK_COLUMN]))
         eps = pa.concat_tables(tables)
         self.episodes: list[dict] = eps.to_pylist()
         idx = [e["episode_index"] for e in self.episodes]

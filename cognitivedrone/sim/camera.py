@@ -1,5 +1,9 @@
-"""First-person camera: forward-facing, square, 106° field of view (the reference's Gazebo
-camera), rendered with pybullet's CPU TinyRenderer so it runs headless anywhere."""
+"""First-person camera: forward-facing, square, 106° field of view by default (the reference's
+Gazebo camera; a look may give another, docs/design.md, Looks), rendered with pybullet's CPU
+TinyRenderer so it runs headless anywhere.
+
+What TinyRenderer leaves empty (nothing within `far`) is white, today's "classic" sky; a look's
+sky is painted there afterwards from the depth buffer, a gradient from the horizon up."""
 
 from __future__ import annotations
 
@@ -33,9 +37,14 @@ class FPVCamera:
         self._proj = p.computeProjectionMatrixFOV(config.fov_deg, 1.0, config.near, config.far)
         tp = math.radians(config.pitch_deg)
         self._ct, self._st = math.cos(tp), math.sin(tp)
+        self._grid = None
 
-    def render(self, pos, quat, light_direction=(0.4, 0.3, 1.0)) -> np.ndarray:
-        """RGB uint8 (size, size, 3) seen from a body at `pos` with orientation `quat` (xyzw)."""
+    def render(self, pos, quat, light_direction=(0.4, 0.3, 1.0), light=None, sky=None) -> np.ndarray:
+        """RGB uint8 (size, size, 3) seen from a body at `pos` with orientation `quat` (xyzw).
+
+        `light` (a look's LightLook) sets colour, ambient, diffuse, specular and shadows; None
+        keeps TinyRenderer's defaults (classic). `sky` = (top RGB, horizon RGB) in 0..1 paints
+        the empty background; None leaves it white."""
         cfg = self.config
         m = p.getMatrixFromQuaternion(quat)  # row-major 3x3
         fwd_b = (m[0], m[3], m[6])
@@ -46,10 +55,36 @@ class FPVCamera:
         eye = tuple(pos[i] + cfg.forward_offset * fwd_b[i] + cfg.up_offset * up_b[i] for i in range(3))
         target = tuple(eye[i] + fwd[i] for i in range(3))
         view = p.computeViewMatrix(eye, target, up)
-        _, _, rgba, _, _ = p.getCameraImage(
+        extra = {}
+        if light is not None:
+            extra = dict(lightColor=light.color, lightAmbientCoeff=light.ambient, lightDiffuseCoeff=light.diffuse,
+                         lightSpecularCoeff=light.specular)
+        _, _, rgba, depth, _ = p.getCameraImage(
             cfg.size, cfg.size, view, self._proj,
             renderer=p.ER_TINY_RENDERER, flags=p.ER_NO_SEGMENTATION_MASK,
-            lightDirection=light_direction, shadow=0, physicsClientId=self.client,
+            lightDirection=light_direction, shadow=int(bool(light is not None and light.shadows)),
+            physicsClientId=self.client, **extra,
         )
-        img = np.asarray(rgba, dtype=np.uint8).reshape(cfg.size, cfg.size, 4)
-        return np.ascontiguousarray(img[:, :, :3])
+        img = np.asarray(rgba, dtype=np.uint8).reshape(cfg.size, cfg.size, 4)[:, :, :3]
+        if sky is not None:
+            empty = np.asarray(depth, dtype=np.float32).reshape(cfg.size, cfg.size) >= 0.99999
+            if empty.any():
+                img = img.copy()
+                img[empty] = self._sky(fwd, up, sky)[empty]
+        return np.ascontiguousarray(img)
+
+    def _sky(self, fwd, up, sky) -> np.ndarray:
+        """The sky gradient for this view: colour by each pixel ray's elevation."""
+        s = self.config.size
+        t = math.tan(math.radians(self.config.fov_deg) / 2)
+        if self._grid is None:
+            c = (np.arange(s) + 0.5) / s * 2 - 1
+            self._grid = np.meshgrid(c * t, -c * t)  # right, up offsets of each pixel's ray
+        right_off, up_off = self._grid
+        fwd, up = np.asarray(fwd), np.asarray(up)
+        right = np.cross(fwd, up)
+        z = fwd[2] + right_off * right[2] + up_off * up[2]
+        norm = np.sqrt(1 + right_off ** 2 + up_off ** 2)
+        elevation = np.clip(z / norm / 0.6, 0.0, 1.0)[..., None]  # 0 at the horizon, 1 from ~37 deg up
+        top, horizon = (np.asarray(v, np.float32) * 255 for v in sky)
+        return (horizon * (1 - elevation) + top * elevation).astype(np.uint8)

@@ -6,6 +6,10 @@
 
 Physics runs at `physics_hz` (240); the controller runs every physics step on the command
 held for one control period (1 / `control_hz`); the camera renders once per control period.
+A look (`options["look"]`, a `cognitivedrone.sim.look.Look`) says how the world appears: the
+camera, its lens, the scene around the gates, the light, the gates' build and the billboards'
+print; without one the episode is "classic", today's world. The task's gates, the start pose
+and the success rules do not depend on the look.
 `info["event"]` reports what happened during the step: "gate" (flew through gate
 `info["gate_index"]`'s opening), "collision" (touched a gate, billboard or the floor; the body
 is in `info["hit"]`), "out_of_bounds", or None. The episode terminates on any of these and is
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import math
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import gymnasium as gym
 import numpy as np
@@ -27,6 +31,8 @@ from cognitivedrone.sim.airframes import get_airframe
 from cognitivedrone.sim.camera import CameraConfig, FPVCamera
 from cognitivedrone.sim.control import VelocityController
 from cognitivedrone.sim.dynamics import DroneState, Quadrotor
+from cognitivedrone.sim.lens import apply_lens
+from cognitivedrone.sim.look import Look
 from cognitivedrone.sim.world import GateAppearance, World, jitter_layout, reference_layout
 from cognitivedrone.types import VelocityCommand
 
@@ -70,6 +76,7 @@ class EpisodeSetup:
     start_yaw: float
     light_direction: tuple[float, float, float]
     looks: list[GateAppearance] = field(default_factory=list)
+    look: Look = field(default_factory=Look)
 
 
 class DroneEnv(gym.Env):
@@ -82,7 +89,8 @@ class DroneEnv(gym.Env):
         self.client = p.connect(p.DIRECT)
         self.world = World(self.client)
         self.camera = FPVCamera(self.client, CameraConfig(size=config.image_size))
-        self._cameras: dict[int, FPVCamera] = {}
+        self._cameras: dict[tuple, FPVCamera] = {}
+        self._lens_rng = np.random.default_rng(0)
         self.controller = VelocityController(self.airframe, dt=1.0 / config.physics_hz)
         self.quad: Quadrotor | None = None
         self.setup: EpisodeSetup | None = None
@@ -106,6 +114,9 @@ class DroneEnv(gym.Env):
         rng = self.np_random
         cfg = self.config
         looks = options.get("gates") or self._random_looks(rng)
+        look = options.get("look") or Look()
+        if not isinstance(look, Look):
+            raise TypeError(f"options['look'] must be a Look, got {type(look).__name__}")
         self.instruction = options.get("instruction", "")
         poses = jitter_layout(reference_layout(), rng, cfg.gate_jitter_m, cfg.gate_jitter_yaw_rad)
         x0, y0, z0 = NOMINAL_START
@@ -115,19 +126,22 @@ class DroneEnv(gym.Env):
             z0 + rng.uniform(-cfg.start_noise_z_m, cfg.start_noise_z_m),
         )
         yaw = rng.uniform(-cfg.start_noise_yaw_rad, cfg.start_noise_yaw_rad)
-        if cfg.randomize_lighting:
+        if cfg.randomize_lighting and look.light.direction is None:
             az = rng.uniform(-math.pi, math.pi)
             light = (math.cos(az), math.sin(az), rng.uniform(1.0, 2.5))
             floor = tuple(float(v) for v in rng.uniform(0.4, 0.65, size=3)) + (1.0,)
         else:
-            light, floor = (0.4, 0.3, 1.0), (0.55, 0.55, 0.5, 1.0)
-        self.setup = EpisodeSetup(start, yaw, light, list(looks))
+            light, floor = look.light.direction or (0.4, 0.3, 1.0), (0.55, 0.55, 0.5, 1.0)
+        self.setup = EpisodeSetup(start, yaw, light, list(looks), look)
+        self.camera = self._camera(cfg.image_size)
+        self._lens_rng = np.random.default_rng([int(seed or 0) % 2**63, 0x1E45])
 
         c = self.client
         p.resetSimulation(physicsClientId=c)
         p.setGravity(0, 0, -self.airframe.g, physicsClientId=c)
         p.setTimeStep(1.0 / cfg.physics_hz, physicsClientId=c)
-        self.world.build(poses, list(looks), floor_rgba=floor)
+        self.world.build(poses, list(looks), floor_rgba=floor, look=look,
+                         distractor_pictures=tuple(options.get("distractor_pictures", ())))
         self.quad = Quadrotor(c, self.airframe, position=start, yaw=yaw)
         self.state = self.quad.state()
         self.controller.reset(self.state)
@@ -167,15 +181,46 @@ class DroneEnv(gym.Env):
         return self.render_fpv()
 
     # -- helpers ---------------------------------------------------------------------------------
+    @property
+    def look(self) -> Look:
+        return self.setup.look if self.setup is not None else Look()
+
+    @property
+    def camera_config(self) -> CameraConfig:
+        """The model-input camera of this episode's look (for projecting points into its frames)."""
+        cam = self.look.camera
+        return CameraConfig(size=self.config.image_size, fov_deg=cam.fov_deg, pitch_deg=cam.pitch_deg)
+
+    def _camera(self, size: int) -> FPVCamera:
+        """The look's camera rendering at `size` px (its render size for the model's input)."""
+        cam = self.look.camera
+        key = (size, cam.fov_deg, cam.pitch_deg)
+        if key not in self._cameras:
+            self._cameras[key] = FPVCamera(self.client, CameraConfig(size=size, fov_deg=cam.fov_deg, pitch_deg=cam.pitch_deg))
+        return self._cameras[key]
+
+    def render_at(self, pos, quat, size: int | None = None) -> np.ndarray:
+        """What this episode's camera shows from a body at `pos` with orientation `quat`, as
+        delivered at `size` px (default: the model's input size): rendered at the look's render
+        size, then through its lens (blur, exposure, noise, JPEG...)."""
+        look = self.look
+        out = size or self.config.image_size
+        render = out if size is not None else (look.camera.render_size or out)
+        sky = None if look.is_classic else (look.scene.sky_top, look.scene.sky_horizon)
+        light = None if look.is_classic else look.light
+        image = self._camera(render).render(pos, quat, self.setup.light_direction, light=light, sky=sky)
+        lens = look.camera.lens
+        if size is not None and not lens.is_identity:  # a sharper camera: blur in its own pixels
+            k = size / self.config.image_size
+            lens = replace(lens, defocus_px=lens.defocus_px * k, motion_blur_px=lens.motion_blur_px * k)
+        if render != out:
+            lens = replace(lens, out_size=out)
+        return image if lens.is_identity else apply_lens(image, lens, self._lens_rng)
+
     def render_fpv(self, size: int | None = None) -> np.ndarray:
         """The first-person view now; `size` renders it at another resolution (a second,
         sharper camera on the same mount, as a reasoner might use)."""
-        camera = self.camera
-        if size is not None and size != self.config.image_size:
-            if size not in self._cameras:
-                self._cameras[size] = FPVCamera(self.client, CameraConfig(size=size))
-            camera = self._cameras[size]
-        return camera.render(self.state.pos, self.state.quat, self.setup.light_direction)
+        return self.render_at(self.state.pos, self.state.quat, None if size == self.config.image_size else size)
 
     def _observation(self) -> dict:
         s = self.state

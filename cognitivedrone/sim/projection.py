@@ -34,15 +34,15 @@ def project_points(states: np.ndarray, points: np.ndarray, camera: CameraConfig 
     """
     states = np.asarray(states, np.float64).reshape(-1, 12)
     pos, rot = states[:, :3], rotation_from_rpy(states[:, 3:6])  # [N,3], [N,3,3]
-    if camera.pitch_deg:
-        raise NotImplementedError("project_points assumes a level camera mount (pitch_deg 0)")
     eye = pos + camera.forward_offset * rot[:, :, 0] + camera.up_offset * rot[:, :, 2]
     rel = np.asarray(points, np.float64)[None, :, :] - eye[:, None, :]  # [N, K, 3] world
     body = np.einsum("nji,nkj->nki", rot, rel)  # R^T (p - eye): x forward, y left, z up
-    depth = body[..., 0]
+    tp = math.radians(camera.pitch_deg)  # the mount tilts the optical axis up about body y
+    depth = math.cos(tp) * body[..., 0] + math.sin(tp) * body[..., 2]
+    up = -math.sin(tp) * body[..., 0] + math.cos(tp) * body[..., 2]
     t = math.tan(math.radians(camera.fov_deg) / 2)
     safe = np.where(depth > camera.near, depth, 1.0)
-    uv = np.stack([-body[..., 1] / (safe * t), -body[..., 2] / (safe * t)], -1)
+    uv = np.stack([-body[..., 1] / (safe * t), -up / (safe * t)], -1)
     in_view = (depth > camera.near) & (np.abs(uv) <= 1.0).all(-1)
     return uv.astype(np.float32), in_view
 

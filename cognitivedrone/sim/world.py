@@ -18,16 +18,17 @@ import numpy as np
 import pybullet as p
 import pybullet_data
 
+from cognitivedrone.sim.look import BillboardLook, GateLook, Look
+from cognitivedrone.sim.materials import material_texture, quad_mesh
+
 SIM_ASSETS = Path(__file__).resolve().parents[2] / "sim_assets"
 BILLBOARD_MESH = SIM_ASSETS / "billboard.obj"
 
-COLORS_RGBA = {
-    "red": (0.85, 0.12, 0.10, 1.0),
-    "green": (0.10, 0.70, 0.15, 1.0),
-    "blue": (0.10, 0.25, 0.90, 1.0),
-}
-BAR_THICKNESS = 0.12  # frame bar width in the gate plane, m (~1 px at 6 m at 128 px)
-BAR_DEPTH = 0.12  # frame bar extent along the flight direction, m
+CLASSIC_GATE = GateLook()  # today's gates: 0.12 m square bars in three pure colours (look.py)
+CLASSIC_BOARD = BillboardLook()
+COLORS_RGBA = {name: (*rgb, 1.0) for name, rgb in CLASSIC_GATE.shades}
+BAR_THICKNESS = CLASSIC_GATE.bar_width_m  # frame bar width in the gate plane, m (~1 px at 6 m at 128 px)
+BAR_DEPTH = CLASSIC_GATE.bar_depth_m  # frame bar extent along the flight direction, m
 POLE_WIDTH = 0.06
 # Size of the opening: inner radius (round), inner half-side (square) and incircle radius
 # (triangle). "small" still leaves > 3x the cf2x's diameter, "big" roughly 1.1 m across.
@@ -40,8 +41,8 @@ OPENING = {
     ("triangle", "small"): 0.26,
 }
 GATE_CENTER_Z = 1.0  # height of the opening's centre above the floor
-BILLBOARD_SIZE = 1.8  # m, square: at 128 px it covers a median 18 px (min 12) at the start
-BILLBOARD_BOTTOM_Z = 2.15  # clears the big triangle's apex (2.04 m)
+BILLBOARD_SIZE = CLASSIC_BOARD.size_m  # m, square: at 128 px it covers a median 18 px (min 12) at the start
+BILLBOARD_BOTTOM_Z = CLASSIC_BOARD.bottom_m  # clears the big triangle's apex (2.04 m)
 MAX_SHAPES_PER_BODY = 16
 ROUND_SEGMENTS = 12  # + pole, post and backing: pybullet's shape arrays crash above 16
 
@@ -72,10 +73,23 @@ def _rot_x_quat(angle: float) -> tuple[float, float, float, float]:
     return (math.sin(angle / 2), 0.0, 0.0, math.cos(angle / 2))
 
 
-def frame_bars(shape: str, size: str) -> list[tuple[tuple[float, float, float], tuple[float, float, float], float]]:
-    """Boxes making up a gate frame in the gate's local frame: (half_extents, centre, roll)."""
-    r = OPENING[(shape, size)]
-    t, d = BAR_THICKNESS, BAR_DEPTH
+def opening(shape: str, size: str, style: GateLook = CLASSIC_GATE) -> float:
+    """Inner radius (round), inner half-side (square) or incircle radius (triangle), m."""
+    try:
+        r = OPENING[(shape, size)]
+    except KeyError:
+        raise ValueError(f"unknown gate {size!r} {shape!r}; shapes are round, square, triangle; sizes big, small") from None
+    return r * style.opening_scale
+
+
+def frame_bars(shape: str, size: str, style: GateLook = CLASSIC_GATE
+               ) -> list[tuple[tuple[float, float, float], tuple[float, float, float], float]]:
+    """Bars making up a gate frame in the gate's local frame: (half_extents, centre, roll).
+    A bar's long axis is local y before the roll about x; half_extents are (depth, length, width)/2."""
+    if shape not in ("round", "square", "triangle"):
+        raise ValueError(f"unknown gate shape {shape!r}; expected round, square or triangle")
+    r = opening(shape, size, style)
+    t, d = style.bar_width_m, style.bar_depth_m
     bars = []
     if shape == "round":
         rc = r + t / 2
@@ -91,7 +105,7 @@ def frame_bars(shape: str, size: str) -> list[tuple[tuple[float, float, float], 
         for cy, cz, roll in ((0.0, r + t / 2, 0.0), (0.0, -r - t / 2, 0.0),
                              (r + t / 2, 0.0, math.pi / 2), (-r - t / 2, 0.0, math.pi / 2)):
             bars.append(((d / 2, half_len, t / 2), (0.0, cy, cz), roll))
-    elif shape == "triangle":
+    else:
         # Equilateral, apex up; r is the incircle radius of the opening.
         rc = r + t / 2
         half_len = math.sqrt(3) * (r + t)  # half of the outer side
@@ -99,45 +113,108 @@ def frame_bars(shape: str, size: str) -> list[tuple[tuple[float, float, float], 
             a = -math.pi / 2 + 2 * math.pi * k / 3  # outward normal of side k (first: bottom)
             centre = (0.0, rc * math.cos(a), rc * math.sin(a))
             bars.append(((d / 2, half_len, t / 2), centre, a + math.pi / 2))
-    else:
-        raise ValueError(f"unknown gate shape {shape!r}; expected round, square or triangle")
     return bars
 
 
-def frame_bottom(shape: str, size: str) -> float:
+def frame_bottom(shape: str, size: str, style: GateLook = CLASSIC_GATE) -> float:
     """Lowest point of the frame below the opening's centre (positive number, m)."""
-    r = OPENING[(shape, size)]
-    return r + BAR_THICKNESS
+    return opening(shape, size, style) + style.bar_width_m
 
 
-def in_opening(shape: str, size: str, ly: float, lz: float, margin: float = 0.0) -> bool:
+def frame_top(shape: str, size: str, style: GateLook = CLASSIC_GATE) -> float:
+    """Highest point of the frame above the opening's centre (m)."""
+    r, t = opening(shape, size, style), style.bar_width_m
+    if shape == "triangle":
+        return 2 * r + 2 * t  # the apex
+    return r + t
+
+
+def billboard_bottom(board: BillboardLook, gate_z: float, shape: str, size: str, style: GateLook = CLASSIC_GATE) -> float:
+    """Height of a billboard's lower edge: the look's, or higher where the frame's top needs it."""
+    return max(board.bottom_m, gate_z + frame_top(shape, size, style) + 0.08)
+
+
+def in_opening(shape: str, size: str, ly: float, lz: float, margin: float = 0.0,
+               style: GateLook = CLASSIC_GATE) -> bool:
     """Is the point (ly, lz) of the gate plane inside the opening, shrunk by `margin`?"""
-    r = OPENING[(shape, size)] - margin
+    r = opening(shape, size, style) - margin
     if shape == "round":
         return ly * ly + lz * lz < r * r
     if shape == "square":
         return abs(ly) < r and abs(lz) < r
-    if shape == "triangle":
-        for k in range(3):
-            a = -math.pi / 2 + 2 * math.pi * k / 3
-            if ly * math.cos(a) + lz * math.sin(a) >= r:
-                return False
-        return True
-    raise ValueError(f"unknown gate shape {shape!r}")
+    for k in range(3):
+        a = -math.pi / 2 + 2 * math.pi * k / 3
+        if ly * math.cos(a) + lz * math.sin(a) >= r:
+            return False
+    return True
+
+
+class _Shapes:
+    """The per-shape lists pybullet's create*ShapeArray calls want (every list given, even
+    unused ones: pybullet segfaults otherwise)."""
+
+    def __init__(self):
+        self.types, self.half_extents, self.radii, self.lengths = [], [], [], []
+        self.positions, self.orientations, self.colors = [], [], []
+
+    def box(self, half_extents, position, orientation, rgba):
+        self._add(p.GEOM_BOX, half_extents, 0.1, 0.1, position, orientation, rgba)
+
+    def cylinder(self, radius, length, position, orientation, rgba):
+        self._add(p.GEOM_CYLINDER, (0.1, 0.1, 0.1), radius, length, position, orientation, rgba)
+
+    def _add(self, kind, he, radius, length, position, orientation, rgba):
+        self.types.append(kind)
+        self.half_extents.append(he)
+        self.radii.append(radius)
+        self.lengths.append(length)
+        self.positions.append(position)
+        self.orientations.append(orientation)
+        self.colors.append(rgba)
+
+    def body(self, client: int, position, orientation, collide: bool = True) -> int:
+        n = len(self.types)
+        assert 0 < n <= MAX_SHAPES_PER_BODY, n
+        col = -1
+        if collide:
+            col = p.createCollisionShapeArray(
+                shapeTypes=self.types, halfExtents=self.half_extents, radii=self.radii, lengths=self.lengths,
+                collisionFramePositions=self.positions, collisionFrameOrientations=self.orientations,
+                physicsClientId=client)
+        vis = p.createVisualShapeArray(
+            shapeTypes=self.types, halfExtents=self.half_extents, rgbaColors=self.colors,
+            visualFramePositions=self.positions, visualFrameOrientations=self.orientations,
+            fileNames=[""] * n, meshScales=[[1, 1, 1]] * n, radii=self.radii, lengths=self.lengths,
+            physicsClientId=client)
+        return p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=col, baseVisualShapeIndex=vis,
+                                 basePosition=position, baseOrientation=orientation, physicsClientId=client)
+
+
+def _rgba(rgb) -> tuple[float, float, float, float]:
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]), 1.0)
 
 
 class Gate:
     """One built gate: frame + pole + billboard, and the geometry to judge a pass."""
 
-    def __init__(self, client: int, index: int, pose: GatePose, look: GateAppearance):
+    def __init__(self, client: int, index: int, pose: GatePose, look: GateAppearance,
+                 style: GateLook = CLASSIC_GATE, board: BillboardLook = CLASSIC_BOARD):
         self.client, self.index, self.pose, self.look = client, index, pose, look
+        self.style, self.board = style, board
         self._c, self._s = math.cos(pose.yaw), math.sin(pose.yaw)
+        self.billboard_bottom_z = billboard_bottom(board, pose.z, look.shape, look.size, style)
+        self.billboard_size = board.size_m
         self.body_id = self._build_frame()
         self.billboard_id = self._build_billboard()
 
     @property
     def half_width(self) -> float:
-        return OPENING[(self.look.shape, self.look.size)]
+        return opening(self.look.shape, self.look.size, self.style)
+
+    @property
+    def billboard_center(self) -> tuple[float, float, float]:
+        """World position of the picture's centre."""
+        return (self.pose.x, self.pose.y, self.billboard_bottom_z + self.billboard_size / 2)
 
     def to_local(self, x: float, y: float, z: float) -> tuple[float, float, float]:
         dx, dy = x - self.pose.x, y - self.pose.y
@@ -155,83 +232,44 @@ class Gate:
         lz = a[2] + f * (b[2] - a[2])
         if ly * ly + lz * lz > 9.0:  # crossed the infinite plane far from this gate
             return None
-        return in_opening(self.look.shape, self.look.size, ly, lz)
+        return in_opening(self.look.shape, self.look.size, ly, lz, style=self.style)
 
     def _build_frame(self) -> int:
-        c = self.client
-        rgba = COLORS_RGBA[self.look.color]
-        bars = frame_bars(self.look.shape, self.look.size)
-        half_extents, positions, orientations, colors = [], [], [], []
-        for he, centre, roll in bars:
-            half_extents.append(he)
-            positions.append(centre)
-            orientations.append(_rot_x_quat(roll))
-            colors.append(rgba)
-        # A pole from the floor to the frame's bottom, and a dark backing behind the billboard.
-        pole_top_local = -frame_bottom(self.look.shape, self.look.size)
+        style, board, look = self.style, self.board, self.look
+        rgba = _rgba(style.shade(look.color))
+        shapes = _Shapes()
+        for he, centre, roll in frame_bars(look.shape, look.size, style):
+            if style.profile == "tube":  # a cylinder's axis is local z: turn it onto the bar's y axis first
+                shapes.cylinder(he[2], 2 * he[1], centre, _rot_x_quat(roll - math.pi / 2), rgba)
+            else:
+                shapes.box(he, centre, _rot_x_quat(roll), rgba)
+        # A pole from the floor to the frame's bottom, and a backing behind the billboard.
+        grey = _rgba(style.pole_color)
+        pole_top_local = -frame_bottom(look.shape, look.size, style)
         pole_len = self.pose.z + pole_top_local  # from floor (z=0) up to the frame's bottom
-        if pole_len > 0.02:
-            half_extents.append((POLE_WIDTH / 2, POLE_WIDTH / 2, pole_len / 2))
-            positions.append((0.0, 0.0, pole_top_local - pole_len / 2))
-            orientations.append((0.0, 0.0, 0.0, 1.0))
-            colors.append((0.35, 0.35, 0.35, 1.0))
-        bb_centre_z = BILLBOARD_BOTTOM_Z + BILLBOARD_SIZE / 2 - self.pose.z
-        half_extents.append((0.02, BILLBOARD_SIZE / 2 + 0.05, BILLBOARD_SIZE / 2 + 0.05))
-        positions.append((0.03, 0.0, bb_centre_z))
-        orientations.append((0.0, 0.0, 0.0, 1.0))
-        colors.append((0.15, 0.15, 0.15, 1.0))
+        if style.poles and pole_len > 0.02:
+            shapes.box((POLE_WIDTH / 2, POLE_WIDTH / 2, pole_len / 2), (0.0, 0.0, pole_top_local - pole_len / 2),
+                       (0.0, 0.0, 0.0, 1.0), grey)
+        bb_centre_z = self.billboard_bottom_z + board.size_m / 2 - self.pose.z
+        shapes.box((0.02, board.size_m / 2 + 0.05, board.size_m / 2 + 0.05), (0.03, 0.0, bb_centre_z),
+                   (0.0, 0.0, 0.0, 1.0), _rgba(board.backing))
         # A post joining the billboard to the frame so nothing floats.
-        top_local = frame_top(self.look.shape, self.look.size)
-        post_len = (BILLBOARD_BOTTOM_Z - self.pose.z) - top_local
+        top_local = frame_top(look.shape, look.size, style)
+        post_len = (self.billboard_bottom_z - self.pose.z) - top_local
         if post_len > 0.02:
-            half_extents.append((POLE_WIDTH / 2, POLE_WIDTH / 2, post_len / 2))
-            positions.append((0.03, 0.0, top_local + post_len / 2))
-            orientations.append((0.0, 0.0, 0.0, 1.0))
-            colors.append((0.35, 0.35, 0.35, 1.0))
-        n = len(half_extents)
-        assert n <= MAX_SHAPES_PER_BODY, n
-        col = p.createCollisionShapeArray(
-            shapeTypes=[p.GEOM_BOX] * n, halfExtents=half_extents,
-            collisionFramePositions=positions, collisionFrameOrientations=orientations,
-            physicsClientId=c,
-        )
-        vis = p.createVisualShapeArray(
-            shapeTypes=[p.GEOM_BOX] * n, halfExtents=half_extents, rgbaColors=colors,
-            visualFramePositions=positions, visualFrameOrientations=orientations,
-            # pybullet segfaults unless every per-shape list is given, even unused ones.
-            fileNames=[""] * n, meshScales=[[1, 1, 1]] * n, radii=[0.1] * n, lengths=[0.1] * n,
-            physicsClientId=c,
-        )
-        return p.createMultiBody(
-            baseMass=0.0, baseCollisionShapeIndex=col, baseVisualShapeIndex=vis,
-            basePosition=(self.pose.x, self.pose.y, self.pose.z), baseOrientation=_yaw_quat(self.pose.yaw),
-            physicsClientId=c,
-        )
+            shapes.box((POLE_WIDTH / 2, POLE_WIDTH / 2, post_len / 2), (0.03, 0.0, top_local + post_len / 2),
+                       (0.0, 0.0, 0.0, 1.0), grey)
+        return shapes.body(self.client, (self.pose.x, self.pose.y, self.pose.z), _yaw_quat(self.pose.yaw))
 
     def _build_billboard(self) -> int:
         c = self.client
-        vis = p.createVisualShape(
-            p.GEOM_MESH, fileName=str(BILLBOARD_MESH), meshScale=(1.0, BILLBOARD_SIZE, BILLBOARD_SIZE),
-            rgbaColor=(1, 1, 1, 1), physicsClientId=c,
-        )
+        size = self.board.size_m
+        vis = p.createVisualShape(p.GEOM_MESH, fileName=str(BILLBOARD_MESH), meshScale=(1.0, size, size),
+                                  rgbaColor=(1, 1, 1, 1), physicsClientId=c)
         # The picture sits just in front (start side) of the backing box.
-        local = (0.0, 0.0, BILLBOARD_BOTTOM_Z + BILLBOARD_SIZE / 2 - self.pose.z)
-        wx = self.pose.x + self._c * local[0]
-        wy = self.pose.y + self._s * local[0]
-        body = p.createMultiBody(
+        return p.createMultiBody(
             baseMass=0.0, baseCollisionShapeIndex=-1, baseVisualShapeIndex=vis,
-            basePosition=(wx, wy, self.pose.z + local[2]), baseOrientation=_yaw_quat(self.pose.yaw),
-            physicsClientId=c,
-        )
-        return body
-
-
-def frame_top(shape: str, size: str) -> float:
-    """Highest point of the frame above the opening's centre (m)."""
-    r = OPENING[(shape, size)]
-    if shape == "triangle":
-        return 2 * r + 2 * BAR_THICKNESS  # the apex
-    return r + BAR_THICKNESS
+            basePosition=self.billboard_center, baseOrientation=_yaw_quat(self.pose.yaw), physicsClientId=c)
 
 
 class World:
@@ -241,27 +279,78 @@ class World:
         self.client = client
         self.gates: list[Gate] = []
         self.floor_id: int | None = None
+        self.wall_ids: list[int] = []
+        self.distractor_ids: list[int] = []
         self._textures: dict[str, int] = {}
 
-    def build(self, poses: list[GatePose], looks: list[GateAppearance], floor_rgba=(0.55, 0.55, 0.5, 1.0)) -> None:
-        """Clear and rebuild the whole scene (called after p.resetSimulation)."""
+    def build(self, poses: list[GatePose], looks: list[GateAppearance], floor_rgba=(0.55, 0.55, 0.5, 1.0),
+              look: Look | None = None, distractor_pictures: tuple[str, ...] = ()) -> None:
+        """Clear and rebuild the whole scene (called after p.resetSimulation). `look` says how
+        it appears (None: classic, with `floor_rgba` tinting the checker floor)."""
         c = self.client
+        look = look or Look()
         self._textures.clear()  # resetSimulation drops textures with everything else
+        self.wall_ids, self.distractor_ids = [], []
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=c)
         self.floor_id = p.loadURDF("plane.urdf", useFixedBase=True, physicsClientId=c)
-        p.changeVisualShape(self.floor_id, -1, rgbaColor=floor_rgba, physicsClientId=c)
+        if look.is_classic:
+            p.changeVisualShape(self.floor_id, -1, rgbaColor=floor_rgba, physicsClientId=c)
+        else:
+            f = look.scene.floor
+            tex = self._texture(str(material_texture(f.pattern, f.color_a, f.color_b, f.period_m)))
+            p.changeVisualShape(self.floor_id, -1, rgbaColor=(1, 1, 1, 1), textureUniqueId=tex, physicsClientId=c)
         self.gates = []
-        for i, (pose, look) in enumerate(zip(poses, looks)):
-            gate = Gate(c, i, pose, look)
-            if look.picture is not None:
-                p.changeVisualShape(gate.billboard_id, -1, textureUniqueId=self._texture(look.picture), physicsClientId=c)
+        for i, (pose, appearance) in enumerate(zip(poses, looks)):
+            gate = Gate(c, i, pose, appearance, look.gates, look.billboard)
+            if appearance.picture is not None:
+                p.changeVisualShape(gate.billboard_id, -1, textureUniqueId=self._texture(appearance.picture), physicsClientId=c)
             self.gates.append(gate)
+        if look.scene.kind in ("room", "hall"):
+            self._build_room(look.scene)
+        if look.scene.distractors:
+            from cognitivedrone.sim.distractors import build_distractors
+
+            self.distractor_ids = build_distractors(self, look, list(distractor_pictures))
+
+    def _build_room(self, scene) -> None:
+        """Walls and a ceiling around the course: textured quads facing in, with box colliders."""
+        c = self.client
+        x0, x1 = room_x_extent(scene)
+        y = scene.half_width_m
+        h = scene.height_m
+        wall_tex = self._texture(str(material_texture(scene.walls.pattern, scene.walls.color_a, scene.walls.color_b,
+                                                      scene.walls.period_m)))
+        quads = [  # counter-clockwise seen from inside
+            [(x0, y, 0), (x0, -y, 0), (x0, -y, h), (x0, y, h)],
+            [(x1, -y, 0), (x1, y, 0), (x1, y, h), (x1, -y, h)],
+            [(x1, y, 0), (x0, y, 0), (x0, y, h), (x1, y, h)],
+            [(x0, -y, 0), (x1, -y, 0), (x1, -y, h), (x0, -y, h)],
+        ]
+        for corners in quads:
+            vis = p.createVisualShape(p.GEOM_MESH, fileName=str(quad_mesh(corners)), rgbaColor=(1, 1, 1, 1),
+                                      physicsClientId=c)
+            body = p.createMultiBody(baseMass=0.0, baseVisualShapeIndex=vis, physicsClientId=c)
+            p.changeVisualShape(body, -1, textureUniqueId=wall_tex, physicsClientId=c)
+            self.wall_ids.append(body)
+        ceiling = [(x0, y, h), (x0, -y, h), (x1, -y, h), (x1, y, h)]
+        vis = p.createVisualShape(p.GEOM_MESH, fileName=str(quad_mesh(ceiling)), rgbaColor=_rgba(scene.ceiling),
+                                  physicsClientId=c)
+        self.wall_ids.append(p.createMultiBody(baseMass=0.0, baseVisualShapeIndex=vis, physicsClientId=c))
+        # Colliders: a drone that flies into a wall has hit something.
+        t = 0.1
+        for centre, he in (((x0 - t, 0, h / 2), (t, y, h / 2)), ((x1 + t, 0, h / 2), (t, y, h / 2)),
+                           (((x0 + x1) / 2, y + t, h / 2), ((x1 - x0) / 2, t, h / 2)),
+                           (((x0 + x1) / 2, -y - t, h / 2), ((x1 - x0) / 2, t, h / 2)),
+                           (((x0 + x1) / 2, 0, h + t), ((x1 - x0) / 2, y, t))):
+            col = p.createCollisionShape(p.GEOM_BOX, halfExtents=he, physicsClientId=c)
+            self.wall_ids.append(p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=col, basePosition=centre,
+                                                   physicsClientId=c))
 
     def _texture(self, path: str) -> int:
         tid = self._textures.get(path)
         if tid is None:
             if not Path(path).is_file():
-                raise FileNotFoundError(f"billboard texture {path} does not exist")
+                raise FileNotFoundError(f"texture {path} does not exist")
             tid = p.loadTexture(str(path), physicsClientId=self.client)
             if tid < 0:
                 raise RuntimeError(f"pybullet could not load the texture {path}")
@@ -271,10 +360,20 @@ class World:
     def body_name(self, body_id: int) -> str:
         if body_id == self.floor_id:
             return "floor"
+        if body_id in self.wall_ids:
+            return "wall"
+        if body_id in self.distractor_ids:
+            return "obstacle"
         for g in self.gates:
             if body_id == g.body_id:
                 return f"gate {g.index + 1} ({g.look.color} {g.look.shape})"
         return f"body {body_id}"
+
+
+def room_x_extent(scene) -> tuple[float, float]:
+    """Where a room's back and front walls stand: the start (x ~ -1) and the gates (x 4-5)
+    with room to turn and fly through."""
+    return (-1.0 - 0.5 * scene.half_width_m, 5.0 + 0.75 * scene.half_width_m)
 
 
 def reference_layout() -> list[GatePose]:

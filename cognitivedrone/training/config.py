@@ -20,6 +20,11 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_steps: int = 100
     simple_prompt_prob: float = 0.5  # per sample: train on the simple or the original instruction
+    # Of the simple-form texts (the simple picks and the decision samples), the share replaced by
+    # another wording of the same target (training/wordings.py); 0 disables. A saved config
+    # without this key predates paraphrases: from_dict reads it as 0.0.
+    paraphrase_prob: float = 0.5
+    paraphrases_per_prompt: int = 3  # fixed wordings pre-encoded per distinct simple-form text (~12 ms each to encode)
     augment: bool = True  # brightness/contrast jitter and a few pixels of shift
     early_boost: float = 2.0  # extra sampling weight of each episode's first 20 frames (the decision)
     only_successful: bool = False  # train on every demonstration (labels are the expert's) or only successes
@@ -38,7 +43,8 @@ class TrainConfig:
     def validate(self) -> None:
         """Settings that would fail only mid-run, refused before anything is loaded or written."""
         at_least = {"steps": 1, "batch_size": 1, "chunk_size": 1, "warmup_steps": 0, "log_every": 1,
-                    "save_every": 1, "eval_every": -1, "eval_workers": 1, "threads": 0}
+                    "save_every": 1, "eval_every": -1, "eval_workers": 1, "threads": 0,
+                    "paraphrases_per_prompt": 0}
         for name, low in at_least.items():
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < low:
@@ -47,6 +53,11 @@ class TrainConfig:
             raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
         if not (isinstance(self.simple_prompt_prob, (int, float)) and 0.0 <= self.simple_prompt_prob <= 1.0):
             raise ValueError(f"--simple-prompt-prob must be in [0, 1], got {self.simple_prompt_prob!r}")
+        p = self.paraphrase_prob
+        if not (isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p <= 1.0):
+            raise ValueError(f"--paraphrase-prob must be in [0, 1], got {p!r}")
+        if p > 0 and self.paraphrases_per_prompt < 1:
+            raise ValueError("--paraphrase-prob > 0 needs --paraphrases-per-prompt >= 1")
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -54,6 +65,9 @@ class TrainConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown training config keys: {', '.join(sorted(unknown))}")
+        # Runs saved before paraphrases existed trained without them: resuming one keeps it so
+        # (or says that the settings differ) instead of silently changing what it learns.
+        d = {"paraphrase_prob": 0.0, **d}
         return cls(**d)
 
     # What may differ between a run and its resumption without changing what is learned.

@@ -5,6 +5,11 @@ Images stay encoded in memory (PNG bytes) and are decoded per batch: a decoded 8
 dataset would not fit in RAM, and decoding a 128-px frame costs far less than the network.
 Instructions are few (thousands), so their frozen MiniLM token states are computed once and
 kept as one float16 table; every sample points into it.
+
+Other wordings of the simple form (training/wordings.py) go into the same table: with
+`paraphrases` > 0, every distinct simple-form text (each frame's simple instruction and every
+counterfactual decision text) gets that many fixed, seeded paraphrases when the data is loaded,
+and `batch(..., paraphrase_prob=p)` swaps a simple-form text for one of them with probability p.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from cognitivedrone.bench.families import object_prompt, simple_prompt
 from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.data.lerobot_format import DemoDataset
 from cognitivedrone.sim.projection import gate_points, project_points
+from cognitivedrone.training.wordings import paraphrase_set
 
 
 @dataclass
@@ -48,7 +54,7 @@ def _keep_family(family: str, spec: str) -> bool:
 class TrainingData:
     def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
                  early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25,
-                 pointer_grid: int = 8):
+                 pointer_grid: int = 8, paraphrases: int = 0, paraphrase_seed: int = 0):
         self.dataset = DemoDataset(root)
         cols = ["observation.image", "observation.state", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
@@ -89,8 +95,18 @@ class TrainingData:
             m = metas[int(episode[row])]
             per_gate.append([simple_prompt(*g.split(" "), asset) for g, asset in zip(m["gates"], m["options"])]
                             + [object_prompt(asset) for asset in m["options"]])
-        self.texts = sorted(set(originals) | set(simples) | {t for ts in per_gate for t in ts})
+        # Other wordings of every simple-form text: `paraphrases` fixed ones each (seeded by
+        # `paraphrase_seed` and the text, so the same dataset always gets the same ones).
+        simple_texts = set(simples) | {t for ts in per_gate for t in ts}
+        wordings = {t: self._paraphrases(t, paraphrases, paraphrase_seed) for t in sorted(simple_texts)} if paraphrases else {}
+        self.texts = sorted(set(originals) | simple_texts | {w for ws in wordings.values() for w in ws})
         pos = {t: i for i, t in enumerate(self.texts)}
+        # [text, k]: the row of the k-th paraphrase of each text (the text itself where it has none).
+        k = max(int(paraphrases), 0)
+        self.paraphrase_rows = np.repeat(np.arange(len(self.texts), dtype=np.int64)[:, None], k, axis=1)
+        for t, ws in wordings.items():
+            if ws:
+                self.paraphrase_rows[pos[t]] = [pos[ws[j % len(ws)]] for j in range(k)]
         self.text_original = np.array([pos[t] for t in originals], dtype=np.int64)
         self.text_simple = np.array([pos[t] for t in simples], dtype=np.int64)
         # [episode, form (simple, picture only), gate]
@@ -106,6 +122,13 @@ class TrainingData:
         w = 1.0 + early_boost * (frame[self.sample_ids] < early_frames)
         self.sample_p = w / w.sum()
 
+    @staticmethod
+    def _paraphrases(text: str, n: int, seed: int) -> list[str]:
+        try:
+            return paraphrase_set(text, n, seed)
+        except ValueError:  # a simple instruction the parser refuses: kept as it is, never reworded
+            return []
+
     def _label_geometry(self, table, episode: np.ndarray, grid: int) -> None:
         """Where each gate and billboard is in every frame (projected from the recorded drone
         pose; the layout is fixed), and what each gate looks like and shows: the pointer's and
@@ -114,6 +137,15 @@ class TrainingData:
         gates, boards = gate_points()
         self.gate_uv, self.gate_seen = project_points(states, gates)  # [N, 3, 2], [N, 3]
         self.board_uv, self.board_seen = project_points(states, boards)
+        # Episodes flown in another look: their camera and billboards, not the classic ones.
+        self.ep_looked = np.array([bool(e.get("look")) for e in self.dataset.episodes], dtype=bool)
+        for e in self.dataset.episodes:
+            if not e.get("look"):
+                continue
+            rows = np.flatnonzero(episode == int(e["episode_index"]))
+            camera, ep_boards = look_geometry(e["look"], e["gates"], f"{self.dataset.root}: episode {e['episode_index']}")
+            self.gate_uv[rows], self.gate_seen[rows] = project_points(states[rows], gates, camera)
+            self.board_uv[rows], self.board_seen[rows] = project_points(states[rows], ep_boards, camera)
         self.pointer_grid = grid
         asset_index = {a.id: i for i, a in enumerate(list_assets())}
         looks, assets = [], []
@@ -134,7 +166,14 @@ class TrainingData:
         where = f"{self.dataset.root}: row {int(i)} (episode {int(self.episode_index[int(i)])})"
         return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()}, where)
 
-    def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool) -> dict:
+    def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool,
+              paraphrase_prob: float = 0.0) -> dict:
+        """`simple_prob`: share of frames named by their simple instruction (the rest by the
+        original). `paraphrase_prob`: share of simple-form texts (those frames and every decision
+        sample) swapped for one of their paraphrases; needs `paraphrases` > 0. At 0 the batch and
+        the draws from `rng` are what they were before paraphrases existed."""
+        if paraphrase_prob and not self.paraphrase_rows.shape[1]:
+            raise ValueError("paraphrase_prob > 0 needs TrainingData(..., paraphrases=N) with N > 0")
         n_dec = int(round(size * self.decision_frac)) if len(self.ep_first) else 0
         ids = self.sample_ids[rng.choice(len(self.sample_ids), size=size - n_dec, p=self.sample_p)]
         dec = rng.integers(len(self.ep_first), size=n_dec)
@@ -143,6 +182,12 @@ class TrainingData:
         ids = np.concatenate([ids, dec_rows])
         images = np.stack([self.decode(i) for i in ids])
         gate_uv, board_uv = self.gate_uv[ids].copy(), self.board_uv[ids].copy()
+        looked = self.ep_looked[self.episode_index[ids]]
+        if augment and looked.any():  # frames of a randomized look were stored before the lens
+            from cognitivedrone.sim.look import camera_effects
+
+            for j in np.flatnonzero(looked):
+                images[j] = camera_effects(images[j], rng)
         if augment:
             images, shift = augment_images(images, rng)
             # The picture moved by `shift` pixels: so did every labelled point.
@@ -158,6 +203,12 @@ class TrainingData:
             target_gate[-n_dec:] = dec_gate
             # The expert's actions are known only for the gate it flew to.
             action_mask[-n_dec:] &= (dec_gate == self.target_gate[dec_rows])[:, None]
+        if paraphrase_prob:
+            is_simple = use_simple.copy()
+            is_simple[size - n_dec:] = True  # decision texts are all simple forms
+            swap = is_simple & (rng.random(size) < paraphrase_prob)
+            k = rng.integers(self.paraphrase_rows.shape[1], size=size)
+            text_rows = np.where(swap, self.paraphrase_rows[text_rows, k], text_rows)
         uniq, inverse = np.unique(text_rows, return_inverse=True)
         g = self.pointer_grid
         seen = lambda uv, base: base & (np.abs(uv) <= 1.0).all(-1)  # noqa: E731 - a shift can push a point out
@@ -181,6 +232,30 @@ class TrainingData:
             "gate_look": torch.from_numpy(self.ep_look[ep]),
             "board_asset": torch.from_numpy(self.ep_asset[ep]),
         }
+
+
+def look_geometry(look_json: str, gates: list[str], where: str):
+    """(camera, billboard centres [3, 3]) of an episode flown in a recorded look, on the reference
+    layout; `gates` are its "size shape colour" strings."""
+    import json
+
+    from cognitivedrone.data.lerobot_format import DatasetError
+    from cognitivedrone.sim.camera import CameraConfig
+    from cognitivedrone.sim.look import Look
+    from cognitivedrone.sim.world import GATE_CENTER_Z, billboard_bottom, reference_layout
+
+    try:
+        look = Look.from_dict(json.loads(look_json))
+    except (ValueError, TypeError, KeyError) as e:
+        raise DatasetError(f"{where}: unreadable look ({e})") from None
+    camera = CameraConfig(fov_deg=look.camera.fov_deg, pitch_deg=look.camera.pitch_deg)
+    b = look.billboard
+    boards = []
+    for pose, g in zip(reference_layout(), gates):
+        size, shape, _ = g.split(" ")
+        bottom = billboard_bottom(b, GATE_CENTER_Z, shape, size, look.gates)
+        boards.append([pose.x, pose.y, bottom + b.size_m / 2])
+    return camera, np.array(boards)
 
 
 def pointer_cells(uv: np.ndarray, seen: np.ndarray, grid: int) -> np.ndarray:

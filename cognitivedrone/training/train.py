@@ -156,7 +156,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         model, normalizer = None, None
     data = TrainingData(cfg.data, chunk_size=max(pcfg.chunk_size, 1), families=cfg.families,
                         only_successful=cfg.only_successful, early_boost=cfg.early_boost,
-                        pointer_grid=pcfg.pointer_map_size)
+                        pointer_grid=pcfg.pointer_map_size,
+                        paraphrases=cfg.paraphrases_per_prompt if cfg.paraphrase_prob > 0 else 0,
+                        paraphrase_seed=cfg.seed)
     if normalizer is None:
         try:
             normalizer = ActionNormalizer.from_data(data.actions)
@@ -168,6 +170,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     model.train()
     encoder = TextEncoder(max_tokens=pcfg.text_tokens)
     text: TextTable = build_text_table(data.texts, encoder)
+    encoder.clear_cache()  # its float32 cache is twice the float16 table, and not needed again
     if not cfg.init:  # a fine-tuned model keeps the centering its text head was trained with
         valid = text.mask.unsqueeze(-1).float()
         token_mean = (text.tokens.float() * valid).sum(dim=(0, 1)) / valid.sum().clamp_min(1.0)
@@ -209,7 +212,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         lr = _lr_at(step, cfg)
         for g in opt.param_groups:
             g["lr"] = lr
-        b = data.batch(rng, cfg.batch_size, normalizer, cfg.simple_prompt_prob, cfg.augment)
+        b = data.batch(rng, cfg.batch_size, normalizer, cfg.simple_prompt_prob, cfg.augment,
+                       paraphrase_prob=cfg.paraphrase_prob)
         rows = b.pop("text_rows")
         b["text_tokens"] = text.tokens[rows].float()
         b["text_mask"] = text.mask[rows]

@@ -83,7 +83,7 @@ def render_views(episodes: int, views: int, image_size: int, seed: int, log=prin
                 pos, rpy = poses[i]
                 for turn in (rng.normal(0, 0.15), rng.uniform(math.pi / 3, 5 * math.pi / 3)):
                     look = rpy + np.array([0.0, 0.0, turn])
-                    image = env.camera.render(tuple(pos), p.getQuaternionFromEuler(tuple(look)), env.setup.light_direction)
+                    image = env.render_at(tuple(pos), p.getQuaternionFromEuler(tuple(look)))
                     _, seen = project_points(np.concatenate([pos, look, np.zeros(6)])[None], centres, camera)
                     for k in rng.choice(3, size=2, replace=False):
                         images.append(image)

@@ -2,12 +2,12 @@ import json
 
 import pytest
 
-from cognitivedrone.bench.report import print_summary, summarize, wilson_interval, write_report
+from cognitivedrone.bench.report import print_summary, render_markdown, summarize, wilson_interval, write_report
 from cognitivedrone.bench.results import EpisodeResult
 
 SCHEMA_KEYS = [
     "suite", "policy", "reasoner", "engine", "prompt", "n", "success_rate", "by_category",
-    "by_family", "failures", "rewrite_accuracy", "wall_s", "ci95", "time_to_goal_s",
+    "by_family", "by_look", "failures", "rewrite_accuracy", "wall_s", "ci95", "time_to_goal_s",
     "path_length_m", "policy_latency_ms", "reasoner_latency_ms", "doubt", "episodes",
 ]
 
@@ -53,6 +53,22 @@ def test_wilson_known_values():
     assert lo < 0.3 < hi and 0 <= lo and hi <= 1
     with pytest.raises(ValueError):
         wilson_interval(3, 2)
+
+
+def test_by_look_table_per_look_and_category():
+    from dataclasses import replace
+
+    rs = sample_results()
+    s = summary_of(rs)
+    assert list(s["by_look"]) == ["classic"] and "## By look" not in render_markdown(s)
+    looked = rs + [replace(r, look="studio", outcome="success" if i < 2 else "collision") for i, r in enumerate(rs)]
+    s = summary_of(looked)
+    assert list(s["by_look"]) == ["classic", "studio"]
+    assert s["by_look"]["studio"]["overall"]["n"] == len(rs)
+    assert s["by_look"]["studio"]["overall"]["success_rate"] == pytest.approx(2 / len(rs))
+    assert s["by_look"]["classic"]["overall"]["success_rate"] == pytest.approx(0.5)
+    md = render_markdown(s)
+    assert "## By look" in md and "| studio |" in md
 
 
 def test_summarize_counts_rates_and_schema():

@@ -35,19 +35,22 @@ def asset_ids() -> list[str]:
     return [a.id for a in list_assets()]
 
 
-def billboard_label_geometry(states: np.ndarray, gates, size: int):
+def billboard_label_geometry(states: np.ndarray, gates, size: int, camera=None):
     """Per gate: billboard centre uv in [-1, 1] (x right, y down), whether it is in view, and its
-    apparent size as a fraction of the image width."""
+    apparent size as a fraction of the image width, seen by `camera` (a CameraConfig; default:
+    the classic camera at `size` px)."""
+    from dataclasses import replace
+
     from cognitivedrone.sim.camera import CameraConfig
     from cognitivedrone.sim.projection import project_points, rotation_from_rpy
-    from cognitivedrone.sim.world import BILLBOARD_BOTTOM_Z, BILLBOARD_SIZE
 
-    cam = CameraConfig(size=size)
-    boards = np.array([[g.pose.x, g.pose.y, BILLBOARD_BOTTOM_Z + BILLBOARD_SIZE / 2] for g in gates])
+    cam = CameraConfig(size=size) if camera is None else replace(camera, size=size)
+    boards = np.array([g.billboard_center for g in gates])
+    widths = np.array([g.billboard_size for g in gates])
     uv, in_view = project_points(states, boards, cam)
     fwd = rotation_from_rpy(states[:, 3:6])[:, :, 0]  # body x axis in the world, [N, 3]
     depth = np.einsum("nkd,nd->nk", boards[None] - states[:, None, :3], fwd)
-    scale = np.where(depth > 0.1, cam.focal_px * BILLBOARD_SIZE / np.maximum(depth, 0.1) / size, 0.0)
+    scale = np.where(depth > 0.1, cam.focal_px * widths[None] / np.maximum(depth, 0.1) / size, 0.0)
     return uv.astype(np.float32), in_view, scale.astype(np.float32)
 
 
