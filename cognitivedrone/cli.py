@@ -277,10 +277,14 @@ def cmd_fly(args) -> int:
 
 
 def cmd_perception_scenes(args) -> int:
-    from cognitivedrone.reasoning.offline.scenes import render_scenes
+    from cognitivedrone.reasoning.offline.scenes import SceneConfig, render_scenes
 
     t0 = __import__("time").time()
-    files = render_scenes(args.out, args.frames, seed=args.seed, workers=args.workers)
+    try:
+        files = render_scenes(args.out, args.frames, seed=args.seed, workers=args.workers,
+                              config=SceneConfig(looks=args.looks, look_seed=args.look_seed))
+    except ValueError as e:
+        raise UserError(f"perception scenes: {e}") from None
     dt = __import__("time").time() - t0
     print(f"{args.out}: {len(files)} shard(s) for {args.frames} frames ({dt:.0f} s this run)")
     return 0
@@ -677,6 +681,9 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--seed", type=int, default=1)
     ps.add_argument("--out", required=True)
     ps.add_argument("--workers", type=int, default=2)
+    ps.add_argument("--looks", default="classic",
+                    help="a training look or mix, e.g. classic:1,randomized:3 (default classic; held-out looks refused)")
+    ps.add_argument("--look-seed", type=int, default=0, help="seed of the per-scene look draws (default 0)")
     ps.set_defaults(func=cmd_perception_scenes)
     pt = pc.add_parser("train", help="train the perception model (resumes from its last save); the last shard is held out")
     pt.add_argument("--scenes", required=True)

@@ -1,41 +1,78 @@
 #!/usr/bin/env bash
-# Reproduce checkpoints/default end to end: demonstrations -> training -> benchmark.
+# Make the default models end to end: demonstrations in randomised looks -> the VLA -> the
+# offline reasoner's perception model -> the VLA's view head -> benchmarks in every look.
 # Every stage resumes: run the script again after an interruption and it carries on
-# (datagen skips finished shards, training restarts from its newest checkpoint, and a
-# finished stage is not redone).
+# (datagen and scene rendering skip finished shards, training restarts from its newest
+# checkpoint, and a finished stage is not redone).
 #
-#   scripts/train_default.sh                 # the full recipe (8,000 demonstrations)
-#   EPISODES=400 STEPS=300 WORK=runs/tiny scripts/train_default.sh   # a quick rehearsal
+#   scripts/train_default.sh                      # the full recipe (12,000 demonstrations, 2 cores)
+#   DEST=runs/looks/candidate PDEST=runs/looks/perception scripts/train_default.sh   # beside the defaults
+#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/perception \
+#     BENCH=0 scripts/train_default.sh            # a quick rehearsal
+#
+# Looks (docs/design.md, Looks): training draws from LOOKS (classic and randomized); the held-out
+# looks (studio, outdoor, dim) are only ever benchmarked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make install >/dev/null
 BIN=.venv/bin
-EPISODES=${EPISODES:-8000}
+EPISODES=${EPISODES:-12000}
 STEPS=${STEPS:-6000}
 BATCH=${BATCH:-128}
 HEAD=${HEAD:-tokens256}
-WORK=${WORK:-runs/default}
+FRAMES=${FRAMES:-24000}
+PSTEPS=${PSTEPS:-6000}
+LOOKS=${LOOKS:-classic:1,randomized:3}
+LOOK_SEED=${LOOK_SEED:-1}
+WORK=${WORK:-runs/looks}
 DEST=${DEST:-checkpoints/default}
-SEED=${SEED:-1}
+PDEST=${PDEST:-checkpoints/perception}
+SEED=${SEED:-13}
+BENCH=${BENCH:-1}
+T0=$(date +%s)
+stamp() { echo "   [$(( ($(date +%s) - T0) / 60 )) min this run] $*"; }
 
-echo "== 1/3 demonstrations: $EPISODES episodes -> $WORK/data"
-"$BIN/cognitivedrone" datagen --episodes "$EPISODES" --seed "$SEED" --out "$WORK/data" --workers 2
+echo "== 1/5 demonstrations: $EPISODES episodes in $LOOKS -> $WORK/data"
+"$BIN/cognitivedrone" datagen --episodes "$EPISODES" --seed "$SEED" --out "$WORK/data" --workers 2 \
+  --looks "$LOOKS" --look-seed "$LOOK_SEED" --quiet
+stamp "demonstrations done"
 
-echo "== 2/3 training: $STEPS steps x $BATCH ($HEAD) -> $WORK/train"
+echo "== 2/5 VLA: $STEPS steps x $BATCH ($HEAD) -> $WORK/train"
 if [ ! -f "$WORK/train/model.safetensors" ] || [ ! -f "$WORK/train/.done" ]; then
   OMP_NUM_THREADS=1 "$BIN/torchrun" --standalone --nproc_per_node 2 -m cognitivedrone.cli train \
     --data "$WORK/data" --out "$WORK/train" --steps "$STEPS" --batch-size $((BATCH / 2)) --head "$HEAD" \
     --threads 1 --save-every 500 --eval-every 2000 --eval-suite smoke
   touch "$WORK/train/.done"
 fi
+stamp "VLA done"
+
+echo "== 3/5 perception: $FRAMES scenes in $LOOKS, $PSTEPS steps -> $PDEST"
+"$BIN/cognitivedrone" perception scenes --frames "$FRAMES" --seed 1 --out "$WORK/scenes" --workers 2 \
+  --looks "$LOOKS" --look-seed "$LOOK_SEED"
+if [ ! -f "$WORK/perception/.done" ]; then
+  "$BIN/cognitivedrone" perception train --scenes "$WORK/scenes" --out "$WORK/perception" --steps "$PSTEPS"
+  touch "$WORK/perception/.done"
+fi
+mkdir -p "$PDEST"
+cp "$WORK/perception/config.json" "$WORK/perception/model.safetensors" "$WORK/perception/eval.json" \
+   "$WORK/perception/metrics.jsonl" "$PDEST/"
+stamp "perception done"
+
+echo "== 4/5 view head -> $DEST"
 mkdir -p "$DEST"
 cp "$WORK/train/config.json" "$WORK/train/model.safetensors" "$WORK/train/normalization.json" \
    "$WORK/train/train_config.json" "$WORK/train/metrics.jsonl" "$DEST/"  # the last two: how it was made
-# The "is a gate in view?" head the Pilot searches on (docs/design.md, Doubt): ~2 min.
-"$BIN/python" -m cognitivedrone.training.view_head "$DEST"
+# The "is a gate in view?" head the Pilot searches on (docs/design.md, Doubt): a few minutes.
+"$BIN/python" -m cognitivedrone.training.view_head "$DEST" --looks "$LOOKS"
+stamp "view head done"
 
-echo "== 3/3 benchmark: cognitivedrone-v1 with $DEST"
-for prompt in simple original; do
-  "$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --prompt "$prompt" \
-    --workers 2 --out "bench/results/default-$prompt" --overwrite --video 3
-done
+[ "$BENCH" = 1 ] || exit 0
+echo "== 5/5 benchmark: cognitivedrone-v1 with $DEST in every look"
+LOOKS_ALL=classic,studio,outdoor,dim,randomized
+NAME=$(basename "$DEST")
+"$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --engine onnxruntime --prompt simple \
+  --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-simple" --overwrite --quiet
+"$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --engine onnxruntime --prompt original \
+  --reasoner "offline:$PDEST" --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-offline-original" \
+  --overwrite --quiet
+stamp "benchmarks done"

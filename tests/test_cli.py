@@ -249,3 +249,31 @@ def test_assets_sheet_too_small_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["assets", "sheet", "--out", str(tmp_path / "sheet.png"), "--size", "8"])
     assert e.value.code == 2 and "--size: must be 16 or more" in capsys.readouterr().err
+
+
+def test_bench_over_several_looks_reports_each(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["bench", "--suite", "smoke", "--limit", "2", "--workers", "1", "--quiet", "--look", "classic,studio",
+                 "--look-seed", "3", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [e["look"] for e in results["episodes"]] == ["classic", "classic", "studio", "studio"]
+    assert list(results["by_look"]) == ["classic", "studio"]
+    assert "## By look" in (out / "report.md").read_text()
+    assert json.loads((out / "bench.json").read_text())["look"] == "classic,studio"
+
+
+def test_unknown_look_is_one_line(tmp_path, capsys):
+    assert main(["bench", "--suite", "smoke", "--look", "classic,studoi", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown look 'studoi'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_view_in_a_look(tmp_path, capsys):
+    from PIL import Image
+
+    a, b = tmp_path / "classic.png", tmp_path / "studio.png"
+    assert main(["view", "--suite", "smoke", "--episode", "smoke-0000", "--out", str(a)]) == 0
+    assert main(["view", "--suite", "smoke", "--episode", "smoke-0000", "--out", str(b), "--look", "studio"]) == 0
+    assert "look studio" in capsys.readouterr().out
+    assert Image.open(a).tobytes() != Image.open(b).tobytes()

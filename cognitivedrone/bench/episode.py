@@ -38,7 +38,7 @@ def scene_options(episode: Episode, prompt: str, look: Look | None = None) -> di
     if look is not None and not look.is_classic:
         options["look"] = look
         options["distractor_pictures"] = tuple(str(texture_path(a, TEXTURE_PX, style_for(style, a)))
-                                               for a in distractor_assets(look, episode))
+                                               for a in distractor_assets(look, episode.options))
     return options
 
 
@@ -58,12 +58,12 @@ def style_for(style: TextureStyle, asset_id: str) -> TextureStyle:
     return replace(style, art="openmoji")
 
 
-def distractor_assets(look: Look, episode: Episode) -> list[str]:
-    """Pictures for the look's gateless billboards: vocabulary pictures the episode does not use."""
+def distractor_assets(look: Look, used: list[str]) -> list[str]:
+    """Pictures for the look's gateless billboards: vocabulary pictures the gates do not show."""
     n = sum(d.kind == "billboard" for d in look.scene.distractors)
     if not n:
         return []
-    pool = sorted(set(VOCABULARY) - set(episode.options))
+    pool = sorted(set(VOCABULARY) - set(used))
     rng = np.random.default_rng([look.scene.placement_seed, 5])
     return [pool[i] for i in rng.choice(len(pool), size=n, replace=False)]
 

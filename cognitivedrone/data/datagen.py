@@ -86,13 +86,9 @@ class DatagenConfig:
         """The look episode `episode` is flown in: a name drawn from the mix by its seed, then that
         look's draw for the seed, without its lens (frames are stored before the lens; training
         puts one on: sim/look.py, without_lens)."""
-        from cognitivedrone.sim.look import episode_look, without_lens
+        from cognitivedrone.sim.look import mixed_look, without_lens
 
-        mix = self.look_mix()
-        names, weights = [n for n, _ in mix], np.array([w for _, w in mix])
-        u = int.from_bytes(hashlib.sha256(f"look-mix:{self.look_seed}:{episode.seed}".encode()).digest()[:8], "little") / 2**64
-        name = names[int(np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right").clip(0, len(names) - 1))]
-        look = episode_look(name, self.look_seed, episode.seed)
+        look = mixed_look(self.look_mix(), self.look_seed, episode.seed)
         return look if look.is_classic else without_lens(look)
 
     def identity(self) -> dict:
@@ -137,29 +133,13 @@ class DatagenReport:
 # -- tasks and seeds ---------------------------------------------------------------------------------
 
 def parse_look_mix(spec: str) -> list[tuple[str, float]]:
-    """"randomized" or "classic:1,randomized:3" -> [(name, weight)]. Held-out looks are refused:
-    no training data may be drawn from them."""
-    from cognitivedrone.sim.look import HELD_OUT_LOOKS, NAMED_LOOKS
+    """sim.look.parse_look_mix, as a DatagenError (one line for the user)."""
+    from cognitivedrone.sim.look import parse_look_mix as parse
 
-    out = []
-    for part in (p.strip() for p in str(spec).split(",")):
-        if not part:
-            continue
-        name, _, w = part.partition(":")
-        if name not in NAMED_LOOKS:
-            raise DatagenError(f"--looks: unknown look {name!r}; training looks are classic, randomized")
-        if name in HELD_OUT_LOOKS:
-            raise DatagenError(f"--looks: {name!r} is a held-out look: no training data may be drawn from it")
-        try:
-            weight = float(w) if w else 1.0
-        except ValueError:
-            raise DatagenError(f"--looks: weight {w!r} of {name!r} is not a number") from None
-        if not (math.isfinite(weight) and weight > 0):
-            raise DatagenError(f"--looks: weight of {name!r} must be > 0, got {w}")
-        out.append((name, weight))
-    if not out:
-        raise DatagenError("--looks: name at least one look (e.g. randomized, or classic:1,randomized:3)")
-    return out
+    try:
+        return parse(spec)
+    except ValueError as e:
+        raise DatagenError(f"--looks: {e}") from None
 
 
 def committed_suite_seeds(suites_dir: str | Path | None = None) -> dict[int, str]:

@@ -492,6 +492,38 @@ def episode_look(name: str, look_seed: int, episode_seed: int) -> Look:
     return sample_look(name, mixed)
 
 
+def parse_look_mix(spec: str) -> list[tuple[str, float]]:
+    """"randomized" or "classic:1,randomized:3" -> [(name, weight)]. Held-out looks are refused:
+    no training data may be drawn from them. ValueError names the problem."""
+    out = []
+    for part in (p.strip() for p in str(spec).split(",")):
+        if not part:
+            continue
+        name, _, w = part.partition(":")
+        if name not in NAMED_LOOKS:
+            raise ValueError(f"unknown look {name!r}; training looks are {', '.join(TRAINING_LOOKS)}")
+        if name in HELD_OUT_LOOKS:
+            raise ValueError(f"{name!r} is a held-out look: no training data may be drawn from it")
+        try:
+            weight = float(w) if w else 1.0
+        except ValueError:
+            raise ValueError(f"weight {w!r} of {name!r} is not a number") from None
+        if not (math.isfinite(weight) and weight > 0):
+            raise ValueError(f"weight of {name!r} must be > 0, got {w}")
+        out.append((name, weight))
+    if not out:
+        raise ValueError("name at least one look (e.g. randomized, or classic:1,randomized:3)")
+    return out
+
+
+def mixed_look(mix: list[tuple[str, float]], look_seed: int, seed: int) -> Look:
+    """The look for `seed` from a training mix: a name drawn by the seed, then its draw."""
+    names, weights = [n for n, _ in mix], np.array([w for _, w in mix], float)
+    u = int.from_bytes(hashlib.sha256(f"look-mix:{look_seed}:{seed}".encode()).digest()[:8], "little") / 2**64
+    name = names[min(int(np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right")), len(names) - 1)]
+    return episode_look(name, look_seed, seed)
+
+
 def with_camera(look: Look, **changes) -> Look:
     return replace(look, camera=replace(look.camera, **changes))
 

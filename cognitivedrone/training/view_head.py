@@ -44,7 +44,7 @@ class ViewHeadReport:
     seconds: float
 
 
-def render_views(episodes: int, views: int, image_size: int, seed: int, log=print):
+def render_views(episodes: int, views: int, image_size: int, seed: int, log=print, looks: str = "classic"):
     """(images uint8 [N, S, S, 3], instructions [N], labels float32 [N] 1 = not in view, episode index [N]).
 
     In each scene the privileged expert flies to the episode's gate; at `views` of its poses two
@@ -58,20 +58,23 @@ def render_views(episodes: int, views: int, image_size: int, seed: int, log=prin
     from cognitivedrone.expert import ExpertPilot
     from cognitivedrone.reasoning.simple_form import Target
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.look import mixed_look, parse_look_mix
     from cognitivedrone.sim.projection import project_points
     from cognitivedrone.sim.world import GATE_CENTER_Z
 
     suite = make_suite("view-head", episodes, seed)
     rng = np.random.default_rng(seed)
     env = DroneEnv(SimConfig(image_size=image_size, render_images=False))
-    camera = env.camera.config  # labels by the camera that rendered the views
+    mix = parse_look_mix(looks)
     images, texts, labels, owners = [], [], [], []
     try:
         for e, ep in enumerate(suite.episodes):
-            obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt_simpler))
+            world_look = mixed_look(mix, seed, ep.seed)
+            obs, _ = env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt_simpler, world_look))
+            camera = env.camera_config  # labels by the camera that rendered the views
             centres = np.array([[g.pose.x, g.pose.y, GATE_CENTER_Z] for g in env.world.gates])
             expert = ExpertPilot()
-            expert.reset(env.world.gates[ep.target_index].pose)
+            expert.reset(env.world.gates[ep.target_index].pose, camera=None if world_look.is_classic else camera)
             poses = []
             for _ in range(400):
                 poses.append((np.array(env.state.pos, np.float64), np.array(env.state.rpy, np.float64)))
@@ -102,7 +105,7 @@ def render_views(episodes: int, views: int, image_size: int, seed: int, log=prin
 
 
 def fit_view_head(checkpoint: str | Path, episodes: int = 200, views: int = 24, steps: int = 3000,
-                  hidden: int = 32, seed: int = 7, log=print) -> ViewHeadReport:
+                  hidden: int = 32, seed: int = 7, log=print, looks: str = "classic") -> ViewHeadReport:
     import torch
     from torch import nn
 
@@ -117,7 +120,7 @@ def fit_view_head(checkpoint: str | Path, episodes: int = 200, views: int = 24, 
     model = vla.model.eval()
     cfg = vla.config
     log(f"flying {episodes} scenes, rendering {views} poses each at {cfg.image_size} px")
-    images, texts, labels, owners = render_views(episodes, views, cfg.image_size, seed, log)
+    images, texts, labels, owners = render_views(episodes, views, cfg.image_size, seed, log, looks)
     log(f"features of {len(images)} samples ({labels.mean():.0%} without the named gate in view)")
     feats = []
     with torch.inference_mode():
@@ -161,7 +164,8 @@ def fit_view_head(checkpoint: str | Path, episodes: int = 200, views: int = 24, 
     model.view = head
     vla.save_pretrained(checkpoint)
     (Path(checkpoint) / "view_head.json").write_text(json.dumps(
-        {**asdict(report), "episodes": episodes, "views": views, "steps": steps, "hidden": hidden, "seed": seed},
+        {**asdict(report), "episodes": episodes, "views": views, "steps": steps, "hidden": hidden, "seed": seed,
+         "looks": looks},
         indent=2) + "\n")
     return report
 
@@ -177,13 +181,21 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=3000, help="optimiser steps")
     ap.add_argument("--hidden", type=int, default=32, help="hidden units of the head")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--looks", default="classic",
+                    help="training look or mix to render the scenes in, e.g. classic:1,randomized:3 (default classic)")
     args = ap.parse_args(argv)
     for name in ("episodes", "views", "steps", "hidden"):
         if getattr(args, name) < 1:
             ap.error(f"--{name} must be >= 1")
     if args.episodes < 5:
         ap.error("--episodes must be >= 5 (a fifth is held out)")
-    r = fit_view_head(args.checkpoint, args.episodes, args.views, args.steps, args.hidden, args.seed)
+    try:
+        from cognitivedrone.sim.look import parse_look_mix
+
+        parse_look_mix(args.looks)
+    except ValueError as e:
+        ap.error(f"--looks: {e}")
+    r = fit_view_head(args.checkpoint, args.episodes, args.views, args.steps, args.hidden, args.seed, looks=args.looks)
     print(f"view head: held-out accuracy {r.accuracy:.1%} over {r.held_out} samples; gate in view but called "
           f"'not in view' {r.false_not_in_view:.1%}; gate out of view called 'in view' {r.missed_not_in_view:.1%} "
           f"({r.seconds:.0f} s)")

@@ -27,6 +27,8 @@ class SceneConfig:
     poses_per_scene: int = 4
     gate_jitter_m: float = 0.4  # move gates off the reference layout: read what is there, not where
     gate_jitter_yaw_rad: float = 0.25
+    looks: str = "classic"  # a training mix, e.g. "classic:1,randomized:3" (sim/look.py; held-out refused)
+    look_seed: int = 0
 
 
 def asset_ids() -> list[str]:
@@ -59,14 +61,19 @@ def _render_shard(args) -> str:
     import pybullet as p
 
     from cognitivedrone.bench.assets import texture_path
-    from cognitivedrone.bench.episode import TEXTURE_PX
+    from cognitivedrone.bench.episode import TEXTURE_PX, distractor_assets, style_for, texture_style
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.look import mixed_look, parse_look_mix
     from cognitivedrone.sim.world import GateAppearance
 
     rng = np.random.default_rng([SEED_SALT, seed, shard])
     ids = asset_ids()
-    env = DroneEnv(SimConfig(image_size=cfg.size, gate_jitter_m=cfg.gate_jitter_m,
-                             gate_jitter_yaw_rad=cfg.gate_jitter_yaw_rad))
+    mix = parse_look_mix(cfg.looks)
+    classic_only = [n for n, _ in mix] == ["classic"]
+    # The model's input camera is 128 px; the reasoner looks through a second one at cfg.size on the
+    # same mount (a look's blur is in 128-px pixels and scales up with it, as in the benchmark).
+    env = DroneEnv(SimConfig(image_size=cfg.size if classic_only else 128, render_images=classic_only,
+                             gate_jitter_m=cfg.gate_jitter_m, gate_jitter_yaw_rad=cfg.gate_jitter_yaw_rad))
     images = np.zeros((n_frames, cfg.size, cfg.size, 3), np.uint8)
     states = np.zeros((n_frames, 12), np.float32)
     uv = np.zeros((n_frames, 3, 2), np.float32)
@@ -79,9 +86,17 @@ def _render_shard(args) -> str:
         while k < n_frames:
             picks = rng.choice(len(ids), 3, replace=False)
             looks = DroneEnv._random_looks(rng)
-            looks = [GateAppearance(l.shape, l.size, l.color, str(texture_path(ids[a], TEXTURE_PX)))
+            scene_seed = int(rng.integers(2**31))
+            world_look = None if classic_only else mixed_look(mix, cfg.look_seed, scene_seed)
+            style = texture_style(world_look)
+            looks = [GateAppearance(l.shape, l.size, l.color, str(texture_path(ids[a], TEXTURE_PX, style_for(style, ids[a]))))
                      for l, a in zip(looks, picks)]
-            env.reset(seed=int(rng.integers(2**31)), options={"gates": looks})
+            options = {"gates": looks}
+            if world_look is not None and not world_look.is_classic:
+                used = [ids[a] for a in picks]
+                options.update(look=world_look, distractor_pictures=tuple(
+                    str(texture_path(a, TEXTURE_PX, style_for(style, a))) for a in distractor_assets(world_look, used)))
+            env.reset(seed=scene_seed, options=options)
             gates = env.world.gates
             for _ in range(min(cfg.poses_per_scene, n_frames - k)):
                 pos = np.array([rng.uniform(-2.0, 3.0), rng.uniform(-2.5, 2.5), rng.uniform(0.5, 1.6)])
@@ -89,13 +104,14 @@ def _render_shard(args) -> str:
                 aim = math.atan2(rng.uniform(-4.0, 4.0) - pos[1], 4.5 - pos[0])
                 rpy = np.array([rng.normal(0, 0.08), rng.normal(0, 0.08), aim + rng.normal(0, 0.25)])
                 quat = p.getQuaternionFromEuler(rpy.tolist())
-                images[k] = env.camera.render(pos, quat, env.setup.light_direction)
+                images[k] = env.render_at(pos, quat, None if classic_only else cfg.size)
                 states[k, :3], states[k, 3:6] = pos, rpy
                 for j, (g, a) in enumerate(zip(gates, picks)):
                     asset[k, j] = a
                     look[k, j] = (GATE_SIZES.index(g.look.size), GATE_SHAPES.index(g.look.shape),
                                   GATE_COLORS.index(g.look.color))
-                uv[k], seen[k], scale[k] = (x[0] for x in billboard_label_geometry(states[k:k + 1], gates, cfg.size))
+                uv[k], seen[k], scale[k] = (x[0] for x in billboard_label_geometry(states[k:k + 1], gates, cfg.size,
+                                                                                 env.camera_config))
                 k += 1
     finally:
         env.close()
@@ -108,10 +124,28 @@ def _render_shard(args) -> str:
 
 def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int = 500, workers: int = 2,
                   config: SceneConfig = SceneConfig(), progress: bool = True) -> list[Path]:
+    import json
+
     from tqdm import tqdm
 
+    from cognitivedrone.sim.look import LOOKS_VERSION, parse_look_mix
+
+    parse_look_mix(config.looks)  # a bad or held-out look fails before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Shards of another configuration must not be mixed in: the folder remembers its own.
+    identity = {"looks": config.looks, "look_seed": config.look_seed, "looks_version": LOOKS_VERSION, "seed": seed,
+                "size": config.size}
+    marker = out / "scenes.json"
+    if marker.is_file():
+        got = json.loads(marker.read_text())
+        if got != identity:
+            raise ValueError(f"{out} holds scenes made with {got}, not {identity}: rerun with those settings or pick a new folder")
+    elif any(out.glob("scenes-*.npz")):
+        if config.looks != "classic":
+            raise ValueError(f"{out} holds scenes of unknown settings; pick a new folder")
+    else:
+        marker.write_text(json.dumps(identity) + "\n")
     n_shards = math.ceil(frames / shard_frames)
     todo = [(str(out), s, min(shard_frames, frames - s * shard_frames), seed, config)
             for s in range(n_shards) if not (out / f"scenes-{s:04d}.npz").is_file()]
