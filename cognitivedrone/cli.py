@@ -572,7 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fly every episode of a suite with a policy; print a per-category table with 95%% Wilson intervals; with --out, write results.json, report.md, a plot and videos.")
     b.add_argument("--suite", default="smoke", help="a suite name from bench/suites/ or a path to a suite JSON (default: smoke)")
     b.add_argument("--policy", default="expert", help="expert (privileged), hover, random, or a checkpoint directory (default: expert)")
-    b.add_argument("--prompt", choices=("original", "simple"), default="original", help="give the policy the original instruction or the simple ground-truth one")
+    b.add_argument("--prompt", choices=("original", "simple", "reworded"), default="original",
+                   help="give the policy the original instruction, the simple ground-truth one, or the simple one "
+                        "reworded in a way training never saw (other verbs and phrasings, as another reasoner writes)")
     b.add_argument("--reasoner", default="none",
                    help="rewrite instructions first: none (default), offline, hf:PATH, openai:URL[#model], or module:Class")
     b.add_argument("--engine", choices=ENGINE_NAMES, default="torch",

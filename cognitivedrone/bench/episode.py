@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import numpy as np
@@ -16,13 +17,19 @@ from cognitivedrone.sim.env import DroneEnv
 from cognitivedrone.sim.look import Look
 from cognitivedrone.sim.world import GateAppearance
 
-PROMPT_MODES = ("original", "simple")
+# "reworded": the simple form in a wording training never used (training/wordings.py, held-out
+# templates), as another reasoner or a user might write it; one per episode, from its seed.
+PROMPT_MODES = ("original", "simple", "reworded")
 TEXTURE_PX = 64  # billboard texture resolution; more only aliases at the sizes the camera sees
 
 
 def episode_prompt(episode: Episode, mode: str) -> str:
     if mode not in PROMPT_MODES:
         raise ValueError(f"prompt mode must be one of {PROMPT_MODES}, got {mode!r}")
+    if mode == "reworded":
+        from cognitivedrone.training.wordings import heldout_paraphrase
+
+        return heldout_paraphrase(episode.prompt_simpler, random.Random(f"reworded:{episode.seed}"))
     return episode.prompt if mode == "original" else episode.prompt_simpler
 
 

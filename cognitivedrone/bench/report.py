@@ -388,6 +388,7 @@ def render_markdown(summary: dict, out_dir: str | Path | None = None) -> str:
         f"- prompt: `{s['prompt']}`",
         f"- reasoner: `{s['reasoner']}`" if s["reasoner"] else "- reasoner: none",
         f"- engine: `{s['engine']}`" if s["engine"] else "- engine: none",
+        f"- look: {', '.join(f'`{k}`' for k in (s.get('by_look') or {'classic': None}))}",
         "",
         f"**Overall success: {_pct(s['success_rate'])}** ({round(s['success_rate'] * s['n'])}"
         f" of {s['n']} episodes; 95% CI {_ci(s['ci95'])}; chance {_pct(CHANCE)})",
