@@ -90,7 +90,7 @@ class DroneEnv(gym.Env):
         self.world = World(self.client)
         self.camera = FPVCamera(self.client, CameraConfig(size=config.image_size))
         self._cameras: dict[tuple, FPVCamera] = {}
-        self._lens_rng = np.random.default_rng(0)
+        self._lens_seed, self._lens_rngs = (0, 0x1E45), {}
         self.controller = VelocityController(self.airframe, dt=1.0 / config.physics_hz)
         self.quad: Quadrotor | None = None
         self.setup: EpisodeSetup | None = None
@@ -134,7 +134,7 @@ class DroneEnv(gym.Env):
             light, floor = look.light.direction or (0.4, 0.3, 1.0), (0.55, 0.55, 0.5, 1.0)
         self.setup = EpisodeSetup(start, yaw, light, list(looks), look)
         self.camera = self._camera(cfg.image_size)
-        self._lens_rng = np.random.default_rng([int(seed or 0) % 2**63, 0x1E45])
+        self._lens_seed, self._lens_rngs = (int(seed or 0) % 2**63, 0x1E45), {}
 
         c = self.client
         p.resetSimulation(physicsClientId=c)
@@ -212,10 +212,16 @@ class DroneEnv(gym.Env):
         lens = look.camera.lens
         if size is not None and not lens.is_identity:  # a sharper camera: blur in its own pixels
             k = size / self.config.image_size
-            lens = replace(lens, defocus_px=lens.defocus_px * k, motion_blur_px=lens.motion_blur_px * k)
+            lens = replace(lens, defocus_px=min(lens.defocus_px * k, 16.0), motion_blur_px=min(lens.motion_blur_px * k, 64.0))
         if render != out:
             lens = replace(lens, out_size=out)
-        return image if lens.is_identity else apply_lens(image, lens, self._lens_rng)
+        if lens.is_identity:
+            return image
+        # One noise stream per output size: the policy's frames do not depend on whether a reasoner looks.
+        if out not in self._lens_rngs:
+            self._lens_rngs[out] = np.random.default_rng([*self._lens_seed, out])
+        rng = self._lens_rngs[out]
+        return apply_lens(image, lens, rng)
 
     def render_fpv(self, size: int | None = None) -> np.ndarray:
         """The first-person view now; `size` renders it at another resolution (a second,

@@ -33,7 +33,7 @@ from cognitivedrone.sim.lens import LensParams
 RGB = tuple[float, float, float]  # 0..1
 
 #: Bump when what a look name and seed give changes (datasets record it: a resumed run must match).
-LOOKS_VERSION = 1
+LOOKS_VERSION = 2
 
 SCENE_KINDS = ("classic", "field", "room", "hall")
 PATTERNS = ("plain", "checker", "tiles", "stripes", "noise", "planks", "concrete", "grass")
@@ -64,7 +64,7 @@ RANGES = {
     "wall_pattern": ("plain", "tiles", "stripes", "noise", "planks"),
     "pattern_period_m": (0.25, 2.0),
     "room_half_width_m": (7.0, 9.0),
-    "room_height_m": (4.5, 6.0),
+    "room_height_m": (5.2, 6.5),  # above the highest billboard (2.6 + 2.2 m)
     "hall_half_width_m": (11.0, 16.0),
     "hall_height_m": (7.0, 11.0),
     "distractors": (0, 8),
@@ -548,5 +548,6 @@ def camera_effects(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
     lens, render_size = training_lens(rng)
     size = image.shape[0]
-    out = apply_lens(image, replace(lens, out_size=render_size if render_size != size else None), rng)
-    return out if out.shape[0] == size else apply_lens(out, LensParams(out_size=size))
+    if render_size != size:  # the detail a render_size camera has, delivered at `size`, as env.render_at does
+        image = apply_lens(apply_lens(image, LensParams(out_size=render_size)), LensParams(out_size=size))
+    return apply_lens(image, lens, rng)

@@ -320,31 +320,28 @@ class World:
         h = scene.height_m
         wall_tex = self._texture(str(material_texture(scene.walls.pattern, scene.walls.color_a, scene.walls.color_b,
                                                       scene.walls.period_m)))
-        quads = [  # counter-clockwise seen from inside
-            [(x0, y, 0), (x0, -y, 0), (x0, -y, h), (x0, y, h)],
-            [(x1, -y, 0), (x1, y, 0), (x1, y, h), (x1, -y, h)],
-            [(x1, y, 0), (x0, y, 0), (x0, y, h), (x1, y, h)],
-            [(x0, -y, 0), (x1, -y, 0), (x1, -y, h), (x0, -y, h)],
+        t = 0.1  # collider thickness, behind each surface
+        # (corners counter-clockwise seen from inside: TinyRenderer draws only the faces that
+        # look at the camera), the collider's centre and half extents.
+        surfaces = [
+            ([(x0, -y, 0), (x0, y, 0), (x0, y, h), (x0, -y, h)], (x0 - t, 0, h / 2), (t, y, h / 2)),
+            ([(x1, y, 0), (x1, -y, 0), (x1, -y, h), (x1, y, h)], (x1 + t, 0, h / 2), (t, y, h / 2)),
+            ([(x0, y, 0), (x1, y, 0), (x1, y, h), (x0, y, h)], ((x0 + x1) / 2, y + t, h / 2), ((x1 - x0) / 2, t, h / 2)),
+            ([(x1, -y, 0), (x0, -y, 0), (x0, -y, h), (x1, -y, h)], ((x0 + x1) / 2, -y - t, h / 2), ((x1 - x0) / 2, t, h / 2)),
+            ([(x1, y, h), (x1, -y, h), (x0, -y, h), (x0, y, h)], ((x0 + x1) / 2, 0, h + t), ((x1 - x0) / 2, y, t)),
         ]
-        for corners in quads:
-            vis = p.createVisualShape(p.GEOM_MESH, fileName=str(quad_mesh(corners)), rgbaColor=(1, 1, 1, 1),
-                                      physicsClientId=c)
-            body = p.createMultiBody(baseMass=0.0, baseVisualShapeIndex=vis, physicsClientId=c)
-            p.changeVisualShape(body, -1, textureUniqueId=wall_tex, physicsClientId=c)
+        for k, (corners, centre, half) in enumerate(surfaces):
+            ceiling = k == len(surfaces) - 1
+            # The collider and the picture in one body: a shape-less collider body would be drawn grey.
+            vis = p.createVisualShape(p.GEOM_MESH, fileName=str(quad_mesh(corners)),
+                                      rgbaColor=_rgba(scene.ceiling) if ceiling else (1, 1, 1, 1),
+                                      visualFramePosition=tuple(-v for v in centre), physicsClientId=c)
+            col = p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=c)
+            body = p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=col, baseVisualShapeIndex=vis,
+                                     basePosition=centre, physicsClientId=c)
+            if not ceiling:
+                p.changeVisualShape(body, -1, textureUniqueId=wall_tex, physicsClientId=c)
             self.wall_ids.append(body)
-        ceiling = [(x0, y, h), (x0, -y, h), (x1, -y, h), (x1, y, h)]
-        vis = p.createVisualShape(p.GEOM_MESH, fileName=str(quad_mesh(ceiling)), rgbaColor=_rgba(scene.ceiling),
-                                  physicsClientId=c)
-        self.wall_ids.append(p.createMultiBody(baseMass=0.0, baseVisualShapeIndex=vis, physicsClientId=c))
-        # Colliders: a drone that flies into a wall has hit something.
-        t = 0.1
-        for centre, he in (((x0 - t, 0, h / 2), (t, y, h / 2)), ((x1 + t, 0, h / 2), (t, y, h / 2)),
-                           (((x0 + x1) / 2, y + t, h / 2), ((x1 - x0) / 2, t, h / 2)),
-                           (((x0 + x1) / 2, -y - t, h / 2), ((x1 - x0) / 2, t, h / 2)),
-                           (((x0 + x1) / 2, 0, h + t), ((x1 - x0) / 2, y, t))):
-            col = p.createCollisionShape(p.GEOM_BOX, halfExtents=he, physicsClientId=c)
-            self.wall_ids.append(p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=col, basePosition=centre,
-                                                   physicsClientId=c))
 
     def _texture(self, path: str) -> int:
         tid = self._textures.get(path)

@@ -145,3 +145,36 @@ def test_camera_effects_give_a_random_camera_at_the_models_size():
     assert _sha(a) != _sha(camera_effects(img, np.random.default_rng(6)))
     sizes = {training_lens(np.random.default_rng(s))[1] for s in range(50)}
     assert sizes == set(RANGES["render_size"])
+
+
+def test_a_room_is_closed_and_shows_its_materials():
+    """Walls and ceiling face in (TinyRenderer draws only faces that look at the camera): from
+    inside, no ray reaches the sky behind them, and the walls wear their material's colour."""
+    import pybullet as p
+    from dataclasses import replace
+
+    from cognitivedrone.bench.episode import scene_options
+    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.look import Material, SceneLook
+
+    ep = load_suite("smoke").episodes[0]
+    magenta, green = (1.0, 0.0, 1.0), (0.1, 0.8, 0.1)
+    look = replace(sample_look("randomized", 1), scene=SceneLook(
+        "room", floor=Material("plain", (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), walls=Material("plain", green, green),
+        ceiling=(0.9, 0.1, 0.1), sky_top=magenta, sky_horizon=magenta))
+    look = replace(look, camera=replace(look.camera, lens=type(look.camera.lens)(), render_size=None))
+    env = DroneEnv(SimConfig())
+    try:
+        env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt, look))
+        pos = env.state.pos
+        back = env.render_at(pos, p.getQuaternionFromEuler((0.0, 0.0, np.pi)))
+        up = env.render_at(pos, p.getQuaternionFromEuler((0.0, -np.pi / 2 + 0.05, 0.0)))
+    finally:
+        env.close()
+    for img in (back, up):
+        is_magenta = (img[..., 0] > 200) & (img[..., 1] < 60) & (img[..., 2] > 200)
+        assert not is_magenta.any()
+    g = back[..., 1].astype(int) - back[..., 0].astype(int)
+    assert (g > 40).mean() > 0.3, "the back wall shows its green material"
+    assert (up[..., 0].astype(int) - up[..., 1] > 40).mean() > 0.5, "the ceiling shows its colour"

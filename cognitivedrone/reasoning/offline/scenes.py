@@ -50,8 +50,10 @@ def billboard_label_geometry(states: np.ndarray, gates, size: int, camera=None):
     boards = np.array([g.billboard_center for g in gates])
     widths = np.array([g.billboard_size for g in gates])
     uv, in_view = project_points(states, boards, cam)
-    fwd = rotation_from_rpy(states[:, 3:6])[:, :, 0]  # body x axis in the world, [N, 3]
-    depth = np.einsum("nkd,nd->nk", boards[None] - states[:, None, :3], fwd)
+    rot = rotation_from_rpy(states[:, 3:6])
+    tp = np.radians(cam.pitch_deg)  # depth along the optical axis, tilted by the mount's pitch
+    axis = np.cos(tp) * rot[:, :, 0] + np.sin(tp) * rot[:, :, 2]  # [N, 3]
+    depth = np.einsum("nkd,nd->nk", boards[None] - states[:, None, :3], axis)
     scale = np.where(depth > 0.1, cam.focal_px * widths[None] / np.maximum(depth, 0.1) / size, 0.0)
     return uv.astype(np.float32), in_view, scale.astype(np.float32)
 
