@@ -63,7 +63,10 @@ class TrainingData:
         family = np.asarray(table.column("family").to_pylist())
         success = table.column("success").to_numpy(zero_copy_only=False)
         self.actions = np.asarray(table.column("action").to_pylist(), dtype=np.float32)  # [N, 4] physical
-        self.images = table.column("observation.image").combine_chunks().field("bytes")
+        # Kept in the files' chunks: one array of all PNG bytes overflows Arrow's 2 GB binary offsets
+        # (12,000 episodes in randomised looks are ~6 GB).
+        self._image_chunks = [c.field("bytes") for c in table.column("observation.image").chunks]
+        self._image_starts = np.cumsum([0] + [len(c) for c in self._image_chunks])
         # Chunk targets: action t..t+chunk-1 of the same episode; past the end the mask is False.
         n = len(episode)
         idx = np.arange(n)[:, None] + np.arange(chunk_size)[None, :]
@@ -164,7 +167,9 @@ class TrainingData:
         # Rows are the dataset's frames in order (frames() reads every file); the up-front check
         # opened each image, so this names the rare PNG whose pixels alone are broken.
         where = f"{self.dataset.root}: row {int(i)} (episode {int(self.episode_index[int(i)])})"
-        return self.dataset.decode_image({"bytes": self.images[int(i)].as_py()}, where)
+        k = int(np.searchsorted(self._image_starts, int(i), side="right")) - 1
+        cell = self._image_chunks[k][int(i) - int(self._image_starts[k])].as_py()
+        return self.dataset.decode_image({"bytes": cell}, where)
 
     def batch(self, rng: np.random.Generator, size: int, normalizer, simple_prob: float, augment: bool,
               paraphrase_prob: float = 0.0) -> dict:

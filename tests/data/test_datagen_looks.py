@@ -47,3 +47,8 @@ def test_randomized_datagen_records_each_look_and_labels_by_its_camera(tmp_path)
     looked = np.array([bool(x) for x in looks])[data.episode_index]
     assert np.allclose(data.gate_uv[~looked], classic_uv[~looked])
     assert not np.allclose(data.gate_uv[looked], classic_uv[looked])
+    # Frames are read from the files' chunks (one array of all images would overflow at 2 GB).
+    assert len(data._image_chunks) >= 2
+    cells = data.dataset.frames(["observation.image"]).column("observation.image").to_pylist()
+    for i in (0, len(cells) // 2, len(cells) - 1):
+        assert np.array_equal(data.decode(i), data.dataset.decode_image(cells[i]))

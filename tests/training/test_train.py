@@ -174,7 +174,8 @@ def test_corrupt_image_found_during_training_is_one_line(tiny_dataset, tmp_path)
     from cognitivedrone.data.lerobot_format import DatasetError
 
     data = TrainingData(tiny_dataset, chunk_size=4)
-    data.images = pa.array([b"\x89PNG"] + data.images.to_pylist()[1:], pa.binary())
+    first = data._image_chunks[0]
+    data._image_chunks[0] = pa.array([b"\x89PNG"] + first.to_pylist()[1:], pa.binary())
     with pytest.raises(DatasetError, match="row 0.*image"):
         data.decode(0)
 
