@@ -44,8 +44,6 @@ import io
 import json
 import math
 import numbers
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from functools import cache, lru_cache
@@ -55,6 +53,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cognitivedrone.bench import vocabulary as _vocab
+from cognitivedrone.sim.materials import SIM_ASSETS, cache_dir, write_atomic  # one cache, one atomic writer
 
 __all__ = [
     "ART_STYLES",
@@ -92,7 +91,6 @@ BORDER_FRAC = 0.04
 EMOJI_FRAC = 0.85
 GLYPH_FRAC = 0.78
 
-SIM_ASSETS = Path(__file__).resolve().parents[2] / "sim_assets"
 ART_DIR = SIM_ASSETS / "art"
 FONT_DIR = SIM_ASSETS / "fonts"
 
@@ -431,10 +429,6 @@ class MissingArtError(ValueError):
 # ----------------------------------------------------------------------------- rendering
 
 
-def cache_dir() -> Path:
-    """``$COGNITIVEDRONE_CACHE`` if set, else ``~/.cache/cognitivedrone``."""
-    env = os.environ.get("COGNITIVEDRONE_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "cognitivedrone"
 
 
 def openmoji_svg_path(source: str) -> Path:
@@ -664,17 +658,7 @@ def _safe_name(asset_id: str) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write_atomic(path, lambda f: f.write(data))
 
 
 def texture_path(

@@ -90,7 +90,7 @@ class DroneEnv(gym.Env):
         self.world = World(self.client)
         self.camera = FPVCamera(self.client, CameraConfig(size=config.image_size))
         self._cameras: dict[tuple, FPVCamera] = {}
-        self._lens_seed, self._lens_rngs = (0, 0x1E45), {}
+        self._lens_seed, self._lens_rngs, self._lens_cache = (0, 0x1E45), {}, {}
         self.controller = VelocityController(self.airframe, dt=1.0 / config.physics_hz)
         self.quad: Quadrotor | None = None
         self.setup: EpisodeSetup | None = None
@@ -134,7 +134,7 @@ class DroneEnv(gym.Env):
             light, floor = look.light.direction or (0.4, 0.3, 1.0), (0.55, 0.55, 0.5, 1.0)
         self.setup = EpisodeSetup(start, yaw, light, list(looks), look)
         self.camera = self._camera(cfg.image_size)
-        self._lens_seed, self._lens_rngs = (int(seed or 0) % 2**63, 0x1E45), {}
+        self._lens_seed, self._lens_rngs, self._lens_cache = (int(seed or 0) % 2**63, 0x1E45), {}, {}
 
         c = self.client
         p.resetSimulation(physicsClientId=c)
@@ -209,12 +209,7 @@ class DroneEnv(gym.Env):
         sky = None if look.is_classic else (look.scene.sky_top, look.scene.sky_horizon)
         light = None if look.is_classic else look.light
         image = self._camera(render).render(pos, quat, self.setup.light_direction, light=light, sky=sky)
-        lens = look.camera.lens
-        if size is not None and not lens.is_identity:  # a sharper camera: blur in its own pixels
-            k = size / self.config.image_size
-            lens = replace(lens, defocus_px=min(lens.defocus_px * k, 16.0), motion_blur_px=min(lens.motion_blur_px * k, 64.0))
-        if render != out:
-            lens = replace(lens, out_size=out)
+        lens = self._lens(out, render, size is not None)
         if lens.is_identity:
             return image
         # One noise stream per output size: the policy's frames do not depend on whether a reasoner looks.
@@ -222,6 +217,20 @@ class DroneEnv(gym.Env):
             self._lens_rngs[out] = np.random.default_rng([*self._lens_seed, out])
         rng = self._lens_rngs[out]
         return apply_lens(image, lens, rng)
+
+    def _lens(self, out: int, render: int, other_camera: bool):
+        """The look's lens for this output (built once per episode and size, not per frame)."""
+        key = (out, render, other_camera)
+        lens = self._lens_cache.get(key)
+        if lens is None:
+            lens = self.look.camera.lens
+            if other_camera and not lens.is_identity:  # a sharper camera: blur in its own pixels
+                k = out / self.config.image_size
+                lens = replace(lens, defocus_px=min(lens.defocus_px * k, 16.0), motion_blur_px=min(lens.motion_blur_px * k, 64.0))
+            if render != out:
+                lens = replace(lens, out_size=out)
+            self._lens_cache[key] = lens
+        return lens
 
     def render_fpv(self, size: int | None = None) -> np.ndarray:
         """The first-person view now; `size` renders it at another resolution (a second,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+SIM_ASSETS = Path(__file__).resolve().parents[2] / "sim_assets"  # the billboard mesh, art sets, fonts
 TILE_M = 2.0  # metres per texture repeat (pybullet's plane100.obj: UV 100 over 200 m)
 TEXTURE_PX = 128
 MATERIALS_VERSION = 1
@@ -28,11 +29,9 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "cognitivedrone"
 
 
-def _write_once(path: Path, write) -> Path:
-    """Write `path` with `write(file_object)` unless it exists; atomic for concurrent workers."""
-    if path.is_file():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_atomic(path: Path, write) -> None:
+    """Write `path` with `write(file_object)` into a temporary file moved into place: readers
+    (other workers) never see a partial file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -41,6 +40,13 @@ def _write_once(path: Path, write) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_once(path: Path, write) -> Path:
+    """Write `path` with `write(file_object)` unless it exists."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, write)
     return path
 
 

@@ -19,9 +19,8 @@ import pybullet as p
 import pybullet_data
 
 from cognitivedrone.sim.look import BillboardLook, GateLook, Look
-from cognitivedrone.sim.materials import material_texture, quad_mesh
+from cognitivedrone.sim.materials import SIM_ASSETS, material_texture, quad_mesh
 
-SIM_ASSETS = Path(__file__).resolve().parents[2] / "sim_assets"
 BILLBOARD_MESH = SIM_ASSETS / "billboard.obj"
 
 CLASSIC_GATE = GateLook()  # today's gates: 0.12 m square bars in three pure colours (look.py)

@@ -140,7 +140,9 @@ def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int
                 "size": config.size}
     marker = out / "scenes.json"
     if marker.is_file():
-        got = json.loads(marker.read_text())
+        from cognitivedrone.bounded_json import load_file
+
+        got = load_file(marker)
         if got != identity:
             raise ValueError(f"{out} holds scenes made with {got}, not {identity}: rerun with those settings or pick a new folder")
     elif any(out.glob("scenes-*.npz")):
