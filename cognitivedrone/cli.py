@@ -7,7 +7,10 @@ nothing is written in that case.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import sys
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -30,6 +33,18 @@ def _look_list(spec: str) -> list[str]:
     return list(dict.fromkeys(looks))
 
 
+def _weights_digest(policy: str) -> str | None:
+    """sha256 of a checkpoint's weights: a resumed run must fly the same model it started with."""
+    weights = Path(policy) / "model.safetensors"
+    if not weights.is_file():
+        return None
+    h = hashlib.sha256()
+    with open(weights, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def cmd_bench(args) -> int:
     from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.runtime import EngineError
@@ -37,6 +52,7 @@ def cmd_bench(args) -> int:
     # Validate the suite before importing the simulator: a bad file fails fast and quietly.
     suite = load_suite(args.suite)
     from cognitivedrone.bench.agents import make_agent
+    from cognitivedrone.bench.journal import JournalWriter, read_journal
     from cognitivedrone.bench.report import claim_out_dir, print_summary, summarize, write_report
     from cognitivedrone.bench.runner import BenchConfig, run_suite
     from cognitivedrone.sim.env import SimConfig
@@ -54,12 +70,17 @@ def cmd_bench(args) -> int:
     except (ValueError, EngineError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     out = Path(args.out) if args.out else None
+    if args.resume and not out:
+        raise UserError("--resume needs --out: the folder of the run to carry on")
+    journal = None
     if out:
         # Claimed before anything flies (and after the checks above, so a typo deletes nothing with
         # --overwrite): a bad --out costs a second, not the run.
         settings = {k: v for k, v in vars(args).items() if k not in ("func", "verb", "quiet", "overwrite")}
+        settings.update(suite_name=suite.name, episodes=len(suite), policy_sha256=_weights_digest(args.policy))
         try:
-            claim_out_dir(out, {**settings, "suite_name": suite.name, "episodes": len(suite)}, overwrite=args.overwrite)
+            claim_out_dir(out, settings, overwrite=args.overwrite, resume=args.resume)
+            journal = read_journal(out)
         except ValueError as e:
             raise UserError(str(e)) from None
     engine = args.engine if Path(args.policy).is_dir() else None
@@ -70,10 +91,19 @@ def cmd_bench(args) -> int:
           + (f" on {engine}" if engine else "") + (f", reasoner {reasoner}" if reasoner else "") + ", "
           f"prompt {args.prompt}, airframe {args.airframe}, camera {args.image_size}px @ {args.control_hz:g} Hz, "
           f"{args.workers} worker(s), look {', '.join(looks)}" + (f" (seed {args.look_seed})" if looks != ["classic"] else ""))
-    results, videos, wall = [], [], 0.0
-    for look in looks:
-        r, v, w = run_suite(suite, replace(cfg, look=look), progress=not args.quiet)
-        results, videos, wall = results + r, videos + v, wall + w
+    if journal and journal.results:
+        print(f"resuming: {len(journal.results)} of {len(suite) * len(looks)} episode(s) already flown "
+              f"in {journal.runs} earlier run(s) ({journal.wall_s / 60:.0f} min)")
+    results, videos = [], []
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(JournalWriter(out, journal.runs)) if out else None
+        on_result = (lambda r: writer.append(r, time.perf_counter() - t0)) if writer else None
+        for look in looks:
+            done = journal.done_in(look) if journal else {}
+            r, v, _ = run_suite(suite, replace(cfg, look=look), progress=not args.quiet, done=done, on_result=on_result)
+            results, videos = results + r, videos + v
+    wall = time.perf_counter() - t0 + (journal.wall_s if journal else 0.0)
     summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=reasoner, engine=engine,
                         prompt=args.prompt, wall_s=round(wall, 2))
     print_summary(summary)
@@ -582,8 +612,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=_int_at_least(1), default=2, help="worker processes, 1 or more (default: 2)")
     b.add_argument("--out", help="a new or empty directory for bench.json (the run's settings, written before "
                                  "anything flies), results.json, report.md, success_by_category.png and videos/")
-    b.add_argument("--overwrite", action="store_true",
-                   help="--out may hold an earlier run: remove that run's files first (other files are never removed)")
+    again = b.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true",
+                       help="--out may hold an earlier run: remove that run's files first (other files are never removed)")
+    again.add_argument("--resume", action="store_true",
+                       help="carry on the run in --out (cut short, e.g. by a session ending): episodes it finished are kept "
+                            "(episodes.jsonl), the rest are flown; the settings must match (--workers may change)")
     b.add_argument("--video", type=_int_at_least(0), default=0, metavar="K",
                    help="record videos of the first K episodes (needs --out; default 0: none)")
     b.add_argument("--limit", type=_int_at_least(0, " (0: all)"), default=0, metavar="N",

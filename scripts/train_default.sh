@@ -71,8 +71,7 @@ echo "== 5/5 benchmark: cognitivedrone-v1 with $DEST in every look"
 LOOKS_ALL=classic,studio,outdoor,dim,randomized
 NAME=$(basename "$DEST")
 "$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --engine onnxruntime --prompt simple \
-  --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-simple" --overwrite --quiet
+  --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-simple" --resume --quiet
 "$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --engine onnxruntime --prompt original \
-  --reasoner "offline:$PDEST" --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-offline-original" \
-  --overwrite --quiet
+  --reasoner "offline:$PDEST" --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-offline-original" --resume --quiet
 stamp "benchmarks done"

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cognitivedrone.bench.journal import JOURNAL
 from cognitivedrone.bench.results import FAILURES, OUTCOMES, EpisodeResult
+from cognitivedrone.bench.results import json_safe as _clean
 
 CATEGORY_ORDER = ("human", "symbol", "reasoning")
 CHANCE = 1.0 / 3.0  # three gates, one correct
@@ -28,7 +30,7 @@ PLOT_PNG = "success_by_category.png"
 VIDEOS_DIR = "videos"
 RUN_JSON = "bench.json"  # the run's settings, written before anything flies: it claims the folder
 # Everything a run writes into its folder; `--overwrite` removes these and nothing else.
-RUN_FILES = (RUN_JSON, RESULTS_JSON, RESULTS_JSON + ".tmp", REPORT_MD, PLOT_PNG, VIDEOS_DIR)
+RUN_FILES = (RUN_JSON, RESULTS_JSON, RESULTS_JSON + ".tmp", REPORT_MD, PLOT_PNG, VIDEOS_DIR, JOURNAL)
 
 _FAILURE_LABELS = {
     "wrong_gate": "wrong gate",
@@ -76,24 +78,6 @@ def _ordered_categories(cats: list[str]) -> list[str]:
     known = [c for c in CATEGORY_ORDER if c in present]
     others = sorted(c for c in present if c not in CATEGORY_ORDER)
     return known + others
-
-
-def _clean(value):
-    """JSON-safe copy: NaN/inf -> None, numpy scalars/arrays -> Python, tuples -> lists."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_clean(v) for v in value.tolist()]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return value
 
 
 def _finite(values) -> list[float]:
@@ -499,14 +483,20 @@ def write_report(summary: dict, out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def claim_out_dir(out_dir: str | Path, settings: dict, overwrite: bool = False) -> Path:
+# Settings a resumed run may change: they do not change what is flown.
+RESUME_FREE = ("workers", "out", "resume")
+
+
+def claim_out_dir(out_dir: str | Path, settings: dict, overwrite: bool = False, resume: bool = False) -> Path:
     """Make `out_dir` this run's before anything flies, so a bad `--out` fails in a second, not
     after the whole suite: create it, refuse a folder that holds files, and write RUN_JSON there
     (which also proves it is writable).
 
     A folder with an earlier run is refused (the new report would sit beside its videos) unless
-    `overwrite`, which removes that run's files (RUN_FILES) first. A non-empty folder without a
-    run is refused either way: its files are not ours to delete. Raises ValueError, one line.
+    `overwrite`, which removes that run's files (RUN_FILES) first, or `resume`, which keeps its
+    journal (cognitivedrone.bench.journal) and videos when its settings match these (all but
+    RESUME_FREE), so the run carries on. A non-empty folder without a run is refused either way:
+    its files are not ours to delete. Raises ValueError, one line.
     """
     import shutil
 
@@ -521,9 +511,12 @@ def claim_out_dir(out_dir: str | Path, settings: dict, overwrite: bool = False) 
         if others and not ours:
             raise ValueError(f"--out {out} is not empty and holds no bench run ({_listing(others)}); "
                              f"pick another folder")
-        if ours and not overwrite:
-            raise ValueError(f"--out {out} already holds a run ({_listing(present)}); pick another folder "
-                             f"or pass --overwrite to replace it")
+        if ours and resume:
+            _check_resumable(out, settings)
+            ours = [n for n in ours if n not in (JOURNAL, VIDEOS_DIR)]
+        elif ours and not overwrite:
+            raise ValueError(f"--out {out} already holds a run ({_listing(present)}); pick another folder, "
+                             f"pass --resume to carry it on or --overwrite to replace it")
         for name in ours:
             p = out / name
             if p.is_dir() and not p.is_symlink():
@@ -537,6 +530,24 @@ def claim_out_dir(out_dir: str | Path, settings: dict, overwrite: bool = False) 
     except OSError as e:
         raise ValueError(f"--out {out}: cannot write there ({e.strerror or e})") from None
     return out
+
+
+def _check_resumable(out: Path, settings: dict) -> None:
+    from cognitivedrone.bounded_json import load_file
+
+    try:
+        before = load_file(out / RUN_JSON)
+        if not isinstance(before, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as e:
+        raise ValueError(f"--out {out}: cannot resume, its {RUN_JSON} does not read ({e}); "
+                         f"pass --overwrite to fly the run again") from None
+    now = _clean(settings)
+    changed = sorted(k for k in set(before) | set(now) if k not in RESUME_FREE and before.get(k) != now.get(k))
+    if changed:
+        said = "; ".join(f"{k}: {before.get(k)!r} then, {now.get(k)!r} now" for k in changed[:3])
+        raise ValueError(f"--out {out}: cannot resume, the run was started with other settings ({said}); "
+                         f"pick another folder or pass --overwrite")
 
 
 def _listing(names: list[str], most: int = 4) -> str:

@@ -12,6 +12,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -73,37 +74,49 @@ def prepare_textures(suite: Suite, look: str = "classic", look_seed: int = 0) ->
         scene_options(e, e.prompt, episode_look(look, look_seed, e.seed))  # renders them into the cache
 
 
-def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True) -> tuple[list[EpisodeResult], list[str], float]:
-    """Returns (results in suite order, video paths, wall seconds)."""
+def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True, done: dict[str, EpisodeResult] | None = None,
+              on_result: Callable[[EpisodeResult], None] | None = None) -> tuple[list[EpisodeResult], list[str], float]:
+    """Returns (results in suite order, video paths, wall seconds).
+
+    `done`: results already flown (by episode id, e.g. from a journal, cognitivedrone.bench.journal):
+    those episodes are not flown again. `on_result` is called with each newly flown result as it lands.
+    """
     make_agent(cfg.policy, cfg.engine, cfg.reasoner)  # fail fast on a bad policy name, before any process starts
     t0 = time.perf_counter()
-    prepare_textures(suite, cfg.look, cfg.look_seed)
-    results: list[EpisodeResult | None] = [None] * len(suite.episodes)
+    done = done or {}
+    results: list[EpisodeResult | None] = [done.get(ep.id) for ep in suite.episodes]
+    todo = [(i, ep) for i, ep in enumerate(suite.episodes) if results[i] is None]
+    if todo:
+        prepare_textures(Suite(suite.name, [ep for _, ep in todo]), cfg.look, cfg.look_seed)
     videos: list[str] = []
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("success {task.fields[ok]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task(f"{suite.name} · {cfg.policy}", total=len(suite.episodes), ok="0/0")
-        ok = done = 0
+        n_done = len(suite.episodes) - len(todo)
+        ok = sum(r.success for r in results if r is not None)
+        task = bar.add_task(f"{suite.name} · {cfg.policy}" + (f" · {cfg.look}" if cfg.look != "classic" else ""),
+                            total=len(suite.episodes), completed=n_done, ok=f"{ok}/{n_done}")
 
         def collect(index, result, video):
-            nonlocal ok, done
+            nonlocal ok, n_done
             results[index] = result
-            done += 1
+            n_done += 1
             ok += result.success
             if video:
                 videos.append(video)
-            bar.update(task, advance=1, ok=f"{ok}/{done}")
+            if on_result is not None:
+                on_result(result)
+            bar.update(task, advance=1, ok=f"{ok}/{n_done}")
 
-        if cfg.workers <= 1:
+        if todo and cfg.workers <= 1:
             _init_worker(cfg)
-            for i, ep in enumerate(suite.episodes):
+            for i, ep in todo:
                 collect(*_run_one(i, ep))
             _worker["env"].close()
-        else:
+        elif todo:
             ctx = mp.get_context("spawn")
             with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as pool:
-                futures = [pool.submit(_run_one, i, ep) for i, ep in enumerate(suite.episodes)]
+                futures = [pool.submit(_run_one, i, ep) for i, ep in todo]
                 for fut in as_completed(futures):
                     collect(*fut.result())
     return [r for r in results if r is not None], sorted(videos), time.perf_counter() - t0
