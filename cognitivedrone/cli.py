@@ -33,16 +33,28 @@ def _look_list(spec: str) -> list[str]:
     return list(dict.fromkeys(looks))
 
 
-def _weights_digest(policy: str) -> str | None:
-    """sha256 of a checkpoint's weights: a resumed run must fly the same model it started with."""
-    weights = Path(policy) / "model.safetensors"
-    if not weights.is_file():
+def _weights_digest(folder: str | Path | None) -> str | None:
+    """sha256 over a checkpoint folder's weights (every *.safetensors): a resumed run must fly the
+    same models it started with. None when the folder holds none (e.g. the expert)."""
+    files = sorted(Path(folder).glob("*.safetensors")) if folder and Path(folder).is_dir() else []
+    if not files:
         return None
     h = hashlib.sha256()
-    with open(weights, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    for path in files:
+        h.update(path.name.encode() + b"\0")
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
+
+
+def _reasoner_weights(spec: str) -> str | None:
+    kind, _, arg = spec.partition(":")
+    if kind == "offline":
+        from cognitivedrone.reasoning.offline.reasoner import DEFAULT_PERCEPTION
+
+        return _weights_digest(arg or DEFAULT_PERCEPTION)
+    return None  # a hf model's weights are gigabytes: its path in the settings stands for it
 
 
 def cmd_bench(args) -> int:
@@ -77,7 +89,8 @@ def cmd_bench(args) -> int:
         # Claimed before anything flies (and after the checks above, so a typo deletes nothing with
         # --overwrite): a bad --out costs a second, not the run.
         settings = {k: v for k, v in vars(args).items() if k not in ("func", "verb", "quiet", "overwrite")}
-        settings.update(suite_name=suite.name, episodes=len(suite), policy_sha256=_weights_digest(args.policy))
+        settings.update(suite_name=suite.name, episodes=len(suite), policy_sha256=_weights_digest(args.policy),
+                        reasoner_sha256=_reasoner_weights(args.reasoner))
         try:
             claim_out_dir(out, settings, overwrite=args.overwrite, resume=args.resume)
             journal = read_journal(out)

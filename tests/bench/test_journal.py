@@ -90,3 +90,21 @@ def test_resume_of_nothing_starts_the_run_and_needs_an_out(tmp_path, capsys):
     assert "--resume needs --out" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["bench", "--suite", "smoke", "--out", str(out), "--resume", "--overwrite"])
+
+
+def test_resume_refuses_a_reasoner_whose_weights_changed(tmp_path, capsys):
+    import shutil
+
+    from cognitivedrone.reasoning.offline.reasoner import DEFAULT_PERCEPTION
+
+    perception = tmp_path / "perception"
+    shutil.copytree(DEFAULT_PERCEPTION, perception)
+    out = tmp_path / "run"
+    policy = DEFAULT_PERCEPTION.parent / "default"
+    args = ("--policy", str(policy), "--reasoner", f"offline:{perception}", "--limit", "1")
+    assert main(["bench", "--suite", "smoke", "--workers", "1", "--quiet", "--out", str(out), *args]) == 0
+    weights = perception / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\x00")  # retrained in place, say
+    capsys.readouterr()
+    assert main(["bench", "--suite", "smoke", "--workers", "1", "--quiet", "--out", str(out), "--resume", *args]) == 2
+    assert "reasoner_sha256" in capsys.readouterr().err
