@@ -343,6 +343,17 @@ def cmd_perception_train(args) -> int:
     return 0
 
 
+def cmd_perception_reader(args) -> int:
+    from cognitivedrone.reasoning.offline.train_reader import train_reader
+
+    try:
+        train_reader(args.scenes, args.perception, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr,
+                     styles_per_asset=args.styles, threads=args.threads)
+    except (ValueError, FileNotFoundError) as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
 # -- suite ---------------------------------------------------------------------------------------
 
 def _save_suite(suite, path: str | Path) -> None:
@@ -742,6 +753,19 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--lr", type=float, default=2e-3)
     pt.add_argument("--threads", type=int, default=2)
     pt.set_defaults(func=cmd_perception_train)
+    pr = pc.add_parser("reader", help="train the billboard reader, the perception model's second stage that names each "
+                                      "billboard's picture from a crop (resumes); copy reader.* beside the perception model",
+                       description="Crops of the scenes' billboards plus synthetic ones (every picture in randomized styles) "
+                                   "train a small classifier; held out: the last scene shard, read end to end through --perception.")
+    pr.add_argument("--scenes", required=True, help="a `perception scenes` folder")
+    pr.add_argument("--perception", required=True, help="the perception model that finds the billboards (for the held-out figures)")
+    pr.add_argument("--out", required=True, help="folder for reader.safetensors, reader.json, caches and metrics")
+    pr.add_argument("--steps", type=int, default=6000)
+    pr.add_argument("--batch-size", type=int, default=256)
+    pr.add_argument("--lr", type=float, default=2e-3)
+    pr.add_argument("--styles", type=int, default=24, help="randomized styles each picture is printed in (default 24)")
+    pr.add_argument("--threads", type=int, default=2)
+    pr.set_defaults(func=cmd_perception_reader)
 
     s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")
     m = s.add_parser("make", help="generate a suite from a seed")

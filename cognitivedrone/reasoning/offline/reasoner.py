@@ -21,10 +21,16 @@ class OfflineReasoner(Reasoner):
         import torch
 
         from cognitivedrone.reasoning.offline.perception import load_perception
+        from cognitivedrone.reasoning.offline.reader import has_reader, load_reader
         from cognitivedrone.reasoning.offline.solver import Solver
 
         self._torch = torch
-        self.model = load_perception(perception or DEFAULT_PERCEPTION)
+        folder = Path(perception or DEFAULT_PERCEPTION)
+        self.model = load_perception(folder)
+        # The billboard reader, when the folder has one, names the pictures (reader.py); else the grid does.
+        self.reader = load_reader(folder) if has_reader(folder) else None
+        if self.reader is not None and self.reader.config.assets != self.model.config.assets:
+            raise ValueError(f"{folder}: the reader's pictures are not the perception model's; retrain the reader")
         self.assets = self.model.config.assets
         self.image_size = self.model.config.image_size
         self.solver = Solver(self.assets)
@@ -39,15 +45,20 @@ class OfflineReasoner(Reasoner):
 
     def perceive(self, image: np.ndarray):
         from cognitivedrone.reasoning.offline.perception import decode
+        from cognitivedrone.reasoning.offline.reader import read_boards
 
         from cognitivedrone.policy.inputs import fit_image
 
         size = self.model.config.image_size
         if image.shape != (size, size, 3):
             image = fit_image(image, size)
+        image = np.array(image, np.uint8)
         with self._torch.inference_mode():
-            return decode(self.model(self._torch.from_numpy(np.array(image, np.uint8))[None]), self.model.config,
-                          self.threshold)[0]
+            boards = decode(self.model(self._torch.from_numpy(image)[None]), self.model.config, self.threshold)[0]
+            if self.reader is not None:
+                for board, probs in zip(boards, read_boards(self.reader, image, boards)):
+                    board.asset_probs = probs
+        return boards
 
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite:
         t0 = time.perf_counter()

@@ -1,0 +1,123 @@
+"""Crops for the billboard reader (reader.py): cut from rendered scenes, and made synthetically.
+
+Scene crops are the renderer's own pixels (its light, lens and perspective), cut around each
+labelled billboard with the errors the perception grid makes in centre and size. Synthetic crops
+give variety the scenes cannot: a pool of billboard textures, every picture in many styles drawn
+from `randomized` (sim/look.py; its held-out art and fonts are never drawn), pasted onto clutter
+in perspective, then lit, tinted, blurred, shrunk and noised on the fly, a fresh draw per sample.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cognitivedrone.reasoning.offline.reader import MARGIN, crop_boards
+
+TEXTURE_PX = 64  # the billboard textures the world uses (bench/episode.py)
+FAR_SIZES = (0.25, 0.33, 0.45, 0.6, 0.8, 1.0)  # pixels across a crop's worth of view, as a share of the crop
+
+
+def texture_pool(assets: tuple[str, ...], styles_per_asset: int, seed: int, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Every asset printed in the classic style and in `styles_per_asset` styles of randomized
+    looks: (textures uint8 [M, 64, 64, 3], asset index [M])."""
+    from tqdm import tqdm
+
+    from cognitivedrone.bench.assets import TextureStyle, render_texture
+    from cognitivedrone.bench.episode import style_for, texture_style
+    from cognitivedrone.sim.look import sample_look
+
+    rng = np.random.default_rng([seed, 0x7E47])
+    images, labels = [], []
+    for k in tqdm(range(styles_per_asset + 1), desc="textures", unit="style", disable=not progress):
+        for i, asset in enumerate(assets):
+            style = TextureStyle() if k == 0 else texture_style(sample_look("randomized", int(rng.integers(2**31))))
+            images.append(render_texture(asset, TEXTURE_PX, style_for(style, asset)))
+            labels.append(i)
+    return np.stack(images), np.asarray(labels, np.int64)
+
+
+def scene_crops(data: dict[str, np.ndarray], crop: int, copies: int, rng: np.random.Generator,
+                centre_error: float = 0.2, size_error: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Crops of every billboard in view in rendered scenes (train_perception.load_scenes), each cut
+    `copies` times with the centre moved by up to `centre_error` board widths and the size off
+    by up to a factor exp(+-size_error), as the grid's estimates are. -> (crops, asset index)."""
+    usable = data["seen"] & (np.abs(data["uv"]) < 0.95).all(-1) & (data["scale"] > 0.025)
+    crops, labels = [], []
+    for f in np.flatnonzero(usable.any(-1)):
+        k = np.flatnonzero(usable[f])
+        for _ in range(copies):
+            width = data["scale"][f, k] * np.exp(rng.uniform(-size_error, size_error, len(k)))
+            uv = data["uv"][f, k] + rng.uniform(-centre_error, centre_error, (len(k), 2)) * 2 * data["scale"][f, k, None]
+            crops.append(crop_boards(data["images"][f], uv, width, crop))
+            labels.append(data["asset"][f, k].astype(np.int64))
+    return np.concatenate(crops), np.concatenate(labels)
+
+
+def _clutter(n: int, crop: int, g: torch.Generator) -> torch.Tensor:
+    """Backgrounds: a colour, a gradient and low-frequency blotches. float [n, 3, crop, crop], 0-255."""
+    base = torch.rand(n, 3, 1, 1, generator=g) * 255
+    ramp = torch.linspace(-1, 1, crop)
+    direction = torch.rand(n, 1, 1, 1, generator=g) * 2 * math.pi
+    grad = (torch.cos(direction) * ramp[None, None, None, :] + torch.sin(direction) * ramp[None, None, :, None])
+    blotch = F.interpolate(torch.rand(n, 3, 4, 4, generator=g) * 2 - 1, size=(crop, crop), mode="bilinear", align_corners=False)
+    strength = torch.rand(n, 1, 1, 1, generator=g) * 80
+    return (base + grad * strength * 0.5 + blotch * strength).clamp(0, 255)
+
+
+def synthetic_crops(textures: torch.Tensor, crop: int, g: torch.Generator, margin: float = MARGIN) -> torch.Tensor:
+    """textures uint8 [n, T, T, 3] -> crops uint8 [n, crop, crop, 3], each a billboard pasted onto
+    clutter as the grid would cut it: off-centre, mis-sized, turned away, rolled, lit, tinted,
+    shrunk (a far board), blurred and noised."""
+    n = textures.shape[0]
+
+    def u(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(n, *shape, generator=g)
+
+    tex = textures.permute(0, 3, 1, 2).float()
+    # Output crop coords (-1..1) -> texture coords: the board spans 1/(margin*size_err) of the crop.
+    half = 1.0 / (margin * torch.exp(u(-0.25, 0.25)))  # the board's half-width in crop units
+    yaw, roll = u(-1.05, 1.05), u(-0.15, 0.15)
+    sx, sy = half * torch.cos(yaw).abs().clamp_min(0.45), half * u(0.85, 1.0)
+    c, s = torch.cos(roll), torch.sin(roll)
+    off = u(-0.2, 0.2, 2) * 2 * half[:, None]
+    theta = torch.zeros(n, 2, 3)
+    # inverse of: crop = R @ diag(sx, sy) @ tex + off
+    theta[:, 0, 0], theta[:, 0, 1] = c / sx, s / sx
+    theta[:, 1, 0], theta[:, 1, 1] = -s / sy, c / sy
+    shift = -torch.einsum("nij,nj->ni", theta[:, :, :2], off)
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta, (n, 3, crop, crop), align_corners=False)
+    board = F.grid_sample(tex, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    mask = F.grid_sample(torch.ones(n, 1, *tex.shape[2:]), grid, mode="bilinear", padding_mode="zeros",
+                         align_corners=False)
+    img = _clutter(n, crop, g) * (1 - mask) + board * mask
+    # Light: exposure, tint, ambient haze, gamma.
+    img = img * u(0.45, 1.35, 1, 1, 1) * u(0.8, 1.2, 3, 1, 1) + u(-30, 30, 1, 1, 1)
+    img = 255 * (img.clamp(0, 255) / 255) ** u(0.7, 1.4, 1, 1, 1)
+    # A far board: fewer pixels on it than the crop has.
+    out = torch.empty_like(img)
+    steps = torch.tensor(FAR_SIZES) * crop
+    sizes = steps[torch.randint(len(FAR_SIZES), (n,), generator=g)].round().int()
+    for size in sizes.unique().tolist():
+        sel = sizes == size
+        small = F.interpolate(img[sel], size=(size, size), mode="area")
+        out[sel] = F.interpolate(small, size=(crop, crop), mode="bilinear", align_corners=False)
+    blur = torch.rand(n, generator=g) < 0.3
+    if blur.any():
+        k = torch.tensor([1.0, 2.0, 1.0]) / 4
+        kernel = (k[:, None] * k[None, :]).expand(3, 1, 3, 3)
+        out[blur] = F.conv2d(F.pad(out[blur], (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
+    out = out + torch.randn(out.shape, generator=g) * u(0, 10, 1, 1, 1)
+    return out.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+
+def load_scene_files(scenes: str | Path) -> list[Path]:
+    files = sorted(Path(scenes).glob("scenes-*.npz"))
+    if len(files) < 2:
+        raise ValueError(f"{scenes}: need at least 2 scene shards (the last is held out), found {len(files)}")
+    return files
