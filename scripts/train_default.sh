@@ -7,7 +7,7 @@
 #
 #   scripts/train_default.sh                      # the full recipe (12,000 demonstrations, 2 cores)
 #   DEST=runs/looks/candidate PDEST=runs/looks/perception scripts/train_default.sh   # beside the defaults
-#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/perception \
+#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 RSTEPS=100 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/perception \
 #     BENCH=0 scripts/train_default.sh            # a quick rehearsal
 #
 # Looks (docs/design.md, Looks): training draws from LOOKS (classic and randomized); the held-out
@@ -22,6 +22,7 @@ BATCH=${BATCH:-128}
 HEAD=${HEAD:-tokens256}
 FRAMES=${FRAMES:-24000}
 PSTEPS=${PSTEPS:-6000}
+RSTEPS=${RSTEPS:-4000}
 LOOKS=${LOOKS:-classic:1,randomized:3}
 LOOK_SEED=${LOOK_SEED:-1}
 WORK=${WORK:-runs/looks}
@@ -46,16 +47,23 @@ if [ ! -f "$WORK/train/model.safetensors" ] || [ ! -f "$WORK/train/.done" ]; the
 fi
 stamp "VLA done"
 
-echo "== 3/5 perception: $FRAMES scenes in $LOOKS, $PSTEPS steps -> $PDEST"
+echo "== 3/5 perception: $FRAMES scenes in $LOOKS, $PSTEPS steps, reader $RSTEPS steps -> $PDEST"
 "$BIN/cognitivedrone" perception scenes --frames "$FRAMES" --seed 1 --out "$WORK/scenes" --workers 2 \
   --looks "$LOOKS" --look-seed "$LOOK_SEED"
 if [ ! -f "$WORK/perception/.done" ]; then
   "$BIN/cognitivedrone" perception train --scenes "$WORK/scenes" --out "$WORK/perception" --steps "$PSTEPS"
   touch "$WORK/perception/.done"
 fi
+# The billboard reader names the pictures the grid finds (reasoning/offline/reader.py).
+if [ ! -f "$WORK/reader/.done" ]; then
+  "$BIN/cognitivedrone" perception reader --scenes "$WORK/scenes" --perception "$WORK/perception" --out "$WORK/reader" \
+    --steps "$RSTEPS"
+  touch "$WORK/reader/.done"
+fi
 mkdir -p "$PDEST"
 cp "$WORK/perception/config.json" "$WORK/perception/model.safetensors" "$WORK/perception/eval.json" \
-   "$WORK/perception/metrics.jsonl" "$PDEST/"
+   "$WORK/perception/metrics.jsonl" "$WORK/reader/reader.json" "$WORK/reader/reader.safetensors" \
+   "$WORK/reader/reader_eval.json" "$PDEST/"
 stamp "perception done"
 
 echo "== 4/5 view head -> $DEST"

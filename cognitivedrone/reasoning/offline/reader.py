@@ -34,6 +34,7 @@ class ReaderConfig:
     type: str = "billboard-reader"
     crop: int = 48
     channels: tuple[int, ...] = (32, 64, 128, 192)
+    stem_stride: int = 2  # 48 px crops are read at 24x24 first: 4x cheaper to train than at full size
     margin: float = MARGIN
     assets: tuple[str, ...] = field(default_factory=tuple)  # asset ids, in logit order
 
@@ -45,7 +46,7 @@ class ReaderConfig:
     @classmethod
     def from_dict(cls, d: dict) -> ReaderConfig:
         return cls(type=str(d["type"]), crop=int(d["crop"]), channels=tuple(int(c) for c in d["channels"]),
-                   margin=float(d["margin"]), assets=tuple(str(a) for a in d["assets"]))
+                   stem_stride=int(d["stem_stride"]), margin=float(d["margin"]), assets=tuple(str(a) for a in d["assets"]))
 
 
 def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -59,7 +60,7 @@ class ReaderNet(nn.Module):
         self.config = config
         layers, cin = [], 3
         for i, c in enumerate(config.channels):
-            layers.append(_block(cin, c, 1 if i == 0 else 2))
+            layers.append(_block(cin, c, config.stem_stride if i == 0 else 2))
             cin = c
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(0.2)
