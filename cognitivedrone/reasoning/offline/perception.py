@@ -152,29 +152,42 @@ def decode(out: dict[str, torch.Tensor], config: PerceptionConfig, threshold: fl
     return result
 
 
-def save_perception(model: PerceptionNet, path: str | Path) -> None:
+def save_module(model: nn.Module, path: str | Path, config_name: str, weights_name: str) -> None:
+    """Weights as safetensors, `model.config` as JSON: the perception grid and the reader alike."""
     from safetensors.torch import save_file
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(path / WEIGHTS_NAME))
-    (path / CONFIG_NAME).write_text(json.dumps(model.config.to_dict(), indent=1) + "\n")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(path / weights_name))
+    (path / config_name).write_text(json.dumps(model.config.to_dict(), indent=1) + "\n")
+
+
+def load_module(net, config_cls, path: str | Path, config_name: str, weights_name: str, what: str):
+    """`net(config_cls.from_dict(config))` with its weights, in eval mode. Raises FileNotFoundError or
+    ValueError (one line) for a missing or damaged file."""
+    from safetensors.torch import load_file
+
+    from cognitivedrone.bounded_json import load_file as load_json
+
+    path = Path(path)
+    for f in (config_name, weights_name):
+        if not (path / f).is_file():
+            raise FileNotFoundError(f"{path / f}: missing (a {what} has {config_name} and {weights_name})")
+    try:
+        cfg = config_cls.from_dict(load_json(path / config_name))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path / config_name}: not a {what} config ({exc})") from None
+    model = net(cfg)
+    try:
+        model.load_state_dict(load_file(str(path / weights_name)), strict=True)
+    except Exception as exc:
+        raise ValueError(f"{path / weights_name}: does not load into the network of {config_name} ({exc})") from None
+    return model.eval()
+
+
+def save_perception(model: PerceptionNet, path: str | Path) -> None:
+    save_module(model, path, CONFIG_NAME, WEIGHTS_NAME)
 
 
 def load_perception(path: str | Path) -> PerceptionNet:
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    for f in (CONFIG_NAME, WEIGHTS_NAME):
-        if not (path / f).is_file():
-            raise FileNotFoundError(f"{path / f}: missing (a perception checkpoint has {CONFIG_NAME} and {WEIGHTS_NAME})")
-    try:
-        cfg = PerceptionConfig.from_dict(json.loads((path / CONFIG_NAME).read_text()))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path / CONFIG_NAME}: not a perception config ({exc})") from None
-    model = PerceptionNet(cfg)
-    try:
-        model.load_state_dict(load_file(str(path / WEIGHTS_NAME)), strict=True)
-    except Exception as exc:
-        raise ValueError(f"{path / WEIGHTS_NAME}: does not load into the network of {CONFIG_NAME} ({exc})") from None
-    return model.eval()
+    return load_module(PerceptionNet, PerceptionConfig, path, CONFIG_NAME, WEIGHTS_NAME, "perception checkpoint")

@@ -15,7 +15,6 @@ reasoner uses the reader when they are there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -97,12 +96,9 @@ def crop_boards(image: np.ndarray, uv: np.ndarray, width: np.ndarray, crop: int,
 
 
 def save_reader(model: ReaderNet, path: str | Path) -> None:
-    from safetensors.torch import save_file
+    from cognitivedrone.reasoning.offline.perception import save_module
 
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(path / READER_WEIGHTS))
-    (path / READER_CONFIG).write_text(json.dumps(model.config.to_dict(), indent=1) + "\n")
+    save_module(model, path, READER_CONFIG, READER_WEIGHTS)
 
 
 def has_reader(path: str | Path) -> bool:
@@ -111,24 +107,9 @@ def has_reader(path: str | Path) -> bool:
 
 def load_reader(path: str | Path) -> ReaderNet:
     """Raises FileNotFoundError or ValueError (one line) for a missing or damaged reader."""
-    from safetensors.torch import load_file
+    from cognitivedrone.reasoning.offline.perception import load_module
 
-    from cognitivedrone.bounded_json import load_file as load_json
-
-    path = Path(path)
-    for f in (READER_CONFIG, READER_WEIGHTS):
-        if not (path / f).is_file():
-            raise FileNotFoundError(f"{path / f}: missing (a billboard reader has {READER_CONFIG} and {READER_WEIGHTS})")
-    try:
-        cfg = ReaderConfig.from_dict(load_json(path / READER_CONFIG))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path / READER_CONFIG}: not a reader config ({exc})") from None
-    model = ReaderNet(cfg)
-    try:
-        model.load_state_dict(load_file(str(path / READER_WEIGHTS)), strict=True)
-    except Exception as exc:
-        raise ValueError(f"{path / READER_WEIGHTS}: does not load into the network of {READER_CONFIG} ({exc})") from None
-    return model.eval()
+    return load_module(ReaderNet, ReaderConfig, path, READER_CONFIG, READER_WEIGHTS, "billboard reader")
 
 
 @torch.no_grad()

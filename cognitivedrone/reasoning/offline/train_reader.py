@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cognitivedrone.bounded_json import load_file
 from cognitivedrone.reasoning.offline.perception import decode, load_perception
 from cognitivedrone.reasoning.offline.reader import (READER_WEIGHTS, ReaderConfig, ReaderNet, crop_boards, load_reader,
                                                      save_reader)
@@ -88,7 +89,7 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     log(f"scene crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
     state = out / STATE
     if state.is_file() and (out / READER_WEIGHTS).is_file():
-        model, start = load_reader(out).train(), int(json.loads(state.read_text())["step"])
+        model, start = load_reader(out).train(), int(load_file(state)["step"])
     else:
         model, start = ReaderNet(ReaderConfig(assets=tuple(assets))), 0
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
