@@ -354,6 +354,17 @@ def cmd_perception_reader(args) -> int:
     return 0
 
 
+def cmd_perception_gates(args) -> int:
+    from cognitivedrone.reasoning.offline.train_gate_reader import train_gate_reader
+
+    try:
+        train_gate_reader(args.scenes, args.perception, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr,
+                          threads=args.threads)
+    except (ValueError, FileNotFoundError) as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
 # -- suite ---------------------------------------------------------------------------------------
 
 def _save_suite(suite, path: str | Path) -> None:
@@ -766,6 +777,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--styles", type=int, default=24, help="randomized styles each picture is printed in (default 24)")
     pr.add_argument("--threads", type=int, default=2)
     pr.set_defaults(func=cmd_perception_reader)
+    pg = pc.add_parser("gates", help="train the gate reader, the stage that tells each gate's size, shape and colour from "
+                                     "a crop under its billboard (resumes); copy gate_reader.* beside the perception model",
+                       description="Crops under the scenes' billboards, lit and tinted on the fly, train a small classifier; "
+                                   "held out: the last scene shard, read end to end through --perception, with how often "
+                                   "answers above each confidence are right.")
+    pg.add_argument("--scenes", required=True, help="a `perception scenes` folder")
+    pg.add_argument("--perception", required=True, help="the perception model that finds the billboards (for the held-out figures)")
+    pg.add_argument("--out", required=True, help="folder for gate_reader.safetensors, gate_reader.json, the crop cache and metrics")
+    pg.add_argument("--steps", type=int, default=3000)
+    pg.add_argument("--batch-size", type=int, default=256)
+    pg.add_argument("--lr", type=float, default=2e-3)
+    pg.add_argument("--threads", type=int, default=2)
+    pg.set_defaults(func=cmd_perception_gates)
 
     s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")
     m = s.add_parser("make", help="generate a suite from a seed")

@@ -7,7 +7,7 @@
 #
 #   scripts/train_default.sh                      # the full recipe (12,000 demonstrations, 2 cores)
 #   DEST=runs/looks/candidate PDEST=runs/looks/perception scripts/train_default.sh   # beside the defaults
-#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 RSTEPS=100 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/perception \
+#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 RSTEPS=100 GSTEPS=100 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/perception \
 #     BENCH=0 scripts/train_default.sh            # a quick rehearsal
 #
 # Looks (docs/design.md, Looks): training draws from LOOKS (classic and randomized); the held-out
@@ -23,6 +23,7 @@ HEAD=${HEAD:-tokens256}
 FRAMES=${FRAMES:-24000}
 PSTEPS=${PSTEPS:-6000}
 RSTEPS=${RSTEPS:-4000}
+GSTEPS=${GSTEPS:-2500}
 LOOKS=${LOOKS:-classic:1,randomized:3}
 LOOK_SEED=${LOOK_SEED:-1}
 WORK=${WORK:-runs/looks}
@@ -47,7 +48,7 @@ if [ ! -f "$WORK/train/model.safetensors" ] || [ ! -f "$WORK/train/.done" ]; the
 fi
 stamp "VLA done"
 
-echo "== 3/5 perception: $FRAMES scenes in $LOOKS, $PSTEPS steps, reader $RSTEPS steps -> $PDEST"
+echo "== 3/5 perception: $FRAMES scenes in $LOOKS, $PSTEPS steps, readers $RSTEPS and $GSTEPS steps -> $PDEST"
 "$BIN/cognitivedrone" perception scenes --frames "$FRAMES" --seed 1 --out "$WORK/scenes" --workers 2 \
   --looks "$LOOKS" --look-seed "$LOOK_SEED"
 if [ ! -f "$WORK/perception/.done" ]; then
@@ -60,10 +61,17 @@ if [ ! -f "$WORK/reader/.done" ]; then
     --steps "$RSTEPS"
   touch "$WORK/reader/.done"
 fi
+# The gate reader tells each gate's size, shape and colour (reasoning/offline/gate_reader.py).
+if [ ! -f "$WORK/gate-reader/.done" ]; then
+  "$BIN/cognitivedrone" perception gates --scenes "$WORK/scenes" --perception "$WORK/perception" --out "$WORK/gate-reader" \
+    --steps "$GSTEPS" --batch-size 128
+  touch "$WORK/gate-reader/.done"
+fi
 mkdir -p "$PDEST"
 cp "$WORK/perception/config.json" "$WORK/perception/model.safetensors" "$WORK/perception/eval.json" \
    "$WORK/perception/metrics.jsonl" "$WORK/reader/reader.json" "$WORK/reader/reader.safetensors" \
-   "$WORK/reader/reader_eval.json" "$PDEST/"
+   "$WORK/reader/reader_eval.json" "$WORK/gate-reader/gate_reader.json" "$WORK/gate-reader/gate_reader.safetensors" \
+   "$WORK/gate-reader/gate_reader_eval.json" "$PDEST/"
 stamp "perception done"
 
 echo "== 4/5 view head -> $DEST"

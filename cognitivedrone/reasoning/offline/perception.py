@@ -120,6 +120,7 @@ class Billboard:
     size: str
     shape: str
     color: str
+    looks_p: tuple[float, float, float] = (1.0, 1.0, 1.0)  # how likely the size, shape and colour named are
 
     @property
     def partly_seen(self) -> bool:
@@ -147,7 +148,8 @@ def decode(out: dict[str, torch.Tensor], config: PerceptionConfig, threshold: fl
                 scale=float(torch.exp(out["log_scale"][b, i])),
                 asset_probs=torch.softmax(out["asset"][b, i], -1).numpy(),
                 size=GATE_SIZES[int(out["size"][b, i].argmax())], shape=GATE_SHAPES[int(out["shape"][b, i].argmax())],
-                color=GATE_COLORS[int(out["colour"][b, i].argmax())]))
+                color=GATE_COLORS[int(out["colour"][b, i].argmax())],
+                looks_p=tuple(float(torch.softmax(out[k][b, i], -1).max()) for k in ("size", "shape", "colour"))))
         result.append(sorted(found, key=lambda f: f.u))
     return result
 

@@ -26,7 +26,7 @@ from cognitivedrone.reasoning.offline.train_perception import load_scenes
 STATE = "reader_state.json"
 
 
-def _cached(path: Path, make) -> dict[str, np.ndarray]:
+def cached_arrays(path: Path, make) -> dict[str, np.ndarray]:
     if path.is_file():
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
@@ -77,7 +77,7 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     assets = grid.config.assets
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    pool = _cached(out / "textures.npz", lambda: dict(zip(("images", "labels"), texture_pool(assets, styles_per_asset, seed))))
+    pool = cached_arrays(out / "textures.npz", lambda: dict(zip(("images", "labels"), texture_pool(assets, styles_per_asset, seed))))
     log(f"texture pool: {len(pool['labels'])} billboards ({styles_per_asset} randomized styles and the classic one per picture)")
 
     def make_crops():
@@ -85,7 +85,7 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
         parts = [scene_crops(load_scenes([f]), ReaderConfig.crop, 2, rng) for f in tqdm(files[:-1], desc="scene crops", unit="shard")]
         return {"images": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
 
-    crops = _cached(out / "scene_crops.npz", make_crops)
+    crops = cached_arrays(out / "scene_crops.npz", make_crops)
     log(f"scene crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
     state = out / STATE
     if state.is_file() and (out / READER_WEIGHTS).is_file():
