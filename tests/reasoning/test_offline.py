@@ -36,8 +36,9 @@ def test_rewrites_name_the_correct_gate(start_frames):
     for ep, frame in zip(eps, frames):
         target = parse_simple_form(r.rewrite(ep.prompt, frame).text)
         gate = ep.gates[ep.target_index]
-        right += bool(target) and (target.color, target.shape, target.size) == (gate.color, gate.shape, gate.size) \
-            and target.asset == ep.options[ep.target_index]
+        # As the benchmark judges it: a size left out (the reader unsure of it) is no wrong one.
+        right += bool(target) and (target.color, target.shape) == (gate.color, gate.shape) \
+            and target.size in (None, gate.size) and target.asset == ep.options[ep.target_index]
     assert right >= 27, f"{right}/{len(eps)} rewrites name the correct gate and picture"
 
 
@@ -55,12 +56,30 @@ def test_a_new_task_with_the_same_words_starts_afresh(start_frames):
     """The answer kept from a fuller view belongs to one task: after reset() (the Pilot's, on a new
     instruction) the same words over an empty view get no answer, not the last scene's."""
     eps, frames = start_frames
+    ep = next(e for e in eps if e.family == "reasoning/relational")  # words that name no picture
     r = make_reasoner("offline")
-    first = r.rewrite(eps[0].prompt, frames[0])
+    first = r.rewrite(ep.prompt, frames[eps.index(ep)])
     assert parse_simple_form(first.text)
     r.reset()
-    again = r.rewrite(eps[0].prompt, np.full_like(frames[0], 255))
+    again = r.rewrite(ep.prompt, np.full_like(frames[0], 255))
     assert again.text == "" and "no confident answer" in again.rationale
+
+
+def test_a_picture_the_words_name_is_asked_for_by_itself_when_not_in_view(start_frames):
+    """With nothing in view, "find a farmer" still says which picture: the rewrite asks for the
+    gate with it, naming no looks it has not seen; once a view answers, that answer stands."""
+    eps, frames = start_frames
+    ep = eps[0]
+    assert ep.family == "human/profession"
+    r = make_reasoner("offline")
+    blind = r.rewrite(ep.prompt, np.full_like(frames[0], 255))
+    target = parse_simple_form(blind.text)
+    assert target is not None and target.asset == ep.options[ep.target_index]
+    assert (target.size, target.shape, target.color) == (None, None, None) and "the words name the picture" in blind.rationale
+    seen = parse_simple_form(r.rewrite(ep.prompt, frames[0]).text)
+    assert seen.asset == target.asset and seen.color == ep.gates[ep.target_index].color
+    kept = parse_simple_form(r.rewrite(ep.prompt, np.full_like(frames[0], 255)).text)
+    assert kept == seen
 
 
 def test_broken_perception_checkpoint_is_a_clear_error(tmp_path):

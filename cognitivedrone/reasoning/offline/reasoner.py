@@ -85,7 +85,16 @@ class OfflineReasoner(Reasoner):
         choice = self.solver.choose(instruction, [b.asset_probs for b in boards], [b.partly_seen for b in boards])
         if choice is None:
             why = f"no confident answer ({len(boards)} billboard(s) in view: {seen or 'none'})"
-            return Rewrite(best[2].text if best else "", why, time.perf_counter() - t0)
+            if best is not None:
+                return Rewrite(best[2].text, why, time.perf_counter() - t0)
+            # A picture the words name ("the pilot", "7 - 5") is known without seeing it: ask for it
+            # by the picture alone, and the policy looks for it (with a narrow camera it may be out
+            # of view). Not kept as the best answer: the first confident one from a view replaces it.
+            named = self.solver.named_picture(instruction)
+            if named is None:
+                return Rewrite("", why, time.perf_counter() - t0)
+            return Rewrite(f"Fly through the gate with {self._label(named)}", f"{why}; the words name the picture",
+                           time.perf_counter() - t0)
         b = boards[choice.index]
         size = f"{b.size} " if b.looks_p[0] >= SIZE_NAMED_ABOVE else ""
         text = f"Fly through the {size}{b.shape} {b.color} gate with {self._label(choice.asset)}"

@@ -161,6 +161,16 @@ class Solver:
             readings = [(1.0 - f, "not " + why) for f, why in readings]
         return readings, None
 
+    def named_picture(self, text: str) -> int | None:
+        """The one vocabulary picture the instruction itself names ("the pilot", "marked J", "7 - 5",
+        "the letter after C"), found without looking: its index, else None (a category, a
+        comparison, a negation, or nothing understood)."""
+        readings, relation = self.fit(text)
+        if relation is not None or not readings:
+            return None
+        fit = readings[0][0]
+        return int(fit.argmax()) if fit.sum() == 1 else None
+
     # -- choosing among what is seen -----------------------------------------------------------------
     def choose(self, text: str, candidates: list[np.ndarray], partly_seen: list[bool] | None = None) -> Choice | None:
         """candidates: per billboard, probabilities over the vocabulary; partly_seen: per billboard,
