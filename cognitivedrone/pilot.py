@@ -20,6 +20,7 @@ flies), and PilotStats counts the frames of each.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -56,10 +57,19 @@ class PilotConfig:
     reasoner_hz: float = 2.0
     reasoner_timeout_s: float = 5.0  # an answer later than this is dropped (threaded mode)
     mode: str = "threaded"
-    # With a reasoner, hover after a new instruction until its first answer (or failure) is in,
-    # for at most this long: starting off on the words the reasoner is about to rewrite sends the
-    # drone towards a gate it may then have to turn away from (measured: 16 of 300 episodes lost).
-    first_answer_wait_s: float = 2.0
+    # With a reasoner, wait after a new instruction (hover, then look around) until its first
+    # answer (or failure) is in, for at most this long: starting off on the words the reasoner is
+    # about to rewrite sends the drone towards a gate it may then have to turn away from
+    # (measured: 16 of 300 episodes lost).
+    first_answer_wait_s: float = 4.0
+    # Looking around while waiting: after `look_around_after_s` with no answer, turn in place
+    # `look_around_rad` one way, twice that back and return, at `look_around_rate` rad/s (3 s at
+    # the defaults, so the default wait holds it all). A narrow camera (a RealSense's 69°) shows
+    # two of three billboards from the start; the offline reasoner adds up what its views show
+    # (reasoning/offline/memory.py). 0 turns nothing. An answer, or the wait's end, ends the turn.
+    look_around_after_s: float = 1.0
+    look_around_rad: float = 0.45
+    look_around_rate: float = 0.6
     # Rewrites come from elsewhere (offer_rewrite: the ROS reasoner_node), not from an in-process
     # reasoner: wait for the first one all the same.
     external_rewrites: bool = False
@@ -78,6 +88,8 @@ class PilotConfig:
             raise ValueError(f"Pilot mode must be one of {MODES}, got {self.mode!r}")
         if not self.reasoner_hz > 0 or not self.reasoner_timeout_s > 0 or self.first_answer_wait_s < 0:
             raise ValueError("reasoner_hz and reasoner_timeout_s must be > 0, first_answer_wait_s >= 0")
+        if not (self.look_around_after_s >= 0 and 0 <= self.look_around_rad <= math.pi and self.look_around_rate > 0):
+            raise ValueError("look_around_after_s >= 0, look_around_rad in [0, pi] and look_around_rate > 0")
         if not (0 < self.not_in_view_p < 1 and self.search_after_s >= 0 and self.search_yaw_rate >= 0
                 and self.search_max_s >= 0):
             raise ValueError("not_in_view_p must be in (0, 1); search_after_s, search_yaw_rate, search_max_s >= 0")
@@ -223,10 +235,11 @@ class Pilot:
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
         if not self._answered:
             self._wait_since = t if self._wait_since is None else self._wait_since
-            if t - self._wait_since < self.config.first_answer_wait_s:
+            waited = t - self._wait_since
+            if waited < self.config.first_answer_wait_s:
                 self.status = WAITING
-                self._last_cmd = VelocityCommand.hover()
-                return self.safety.filter(VelocityCommand.hover(), t, self._last_frame_t, altitude_m)
+                self._last_cmd = self._look_around(waited)
+                return self.safety.filter(self._last_cmd, t, self._last_frame_t, altitude_m)
         try:
             cmd, not_in_view = self._act(image, active[1])
         except Exception as exc:  # the engine failing must not take the drone down with it
@@ -236,6 +249,15 @@ class Pilot:
         cmd = self._search(cmd, not_in_view, t)
         self._last_cmd = cmd
         return self.safety.filter(cmd, t, self._last_frame_t, altitude_m)
+
+    def _look_around(self, waited: float) -> VelocityCommand:
+        """Hover, then turn in place: +look_around_rad, back through 0 to -look_around_rad, and to 0."""
+        c = self.config
+        swept = (waited - c.look_around_after_s) * c.look_around_rate  # radians turned so far
+        if c.look_around_rad <= 0 or swept < 0 or swept >= 4 * c.look_around_rad:
+            return VelocityCommand.hover()
+        sign = -1.0 if c.look_around_rad <= swept < 3 * c.look_around_rad else 1.0
+        return VelocityCommand(0.0, 0.0, 0.0, sign * c.look_around_rate)
 
     def _act(self, image, embedding) -> tuple[VelocityCommand, float | None]:
         """The policy's command and its "not in view" probability (None from an engine that

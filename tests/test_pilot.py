@@ -375,3 +375,34 @@ def test_a_bad_capture_time_drops_the_frame_and_keeps_the_watchdog(bad):
     assert p.on_frame(frame(), 0.05, taken_t=bad) == VelocityCommand()
     assert p.tick(0.3) == VelocityCommand()  # the camera watchdog is still on
     assert p.on_frame(frame(), 0.35).vx > 0
+
+
+def test_while_the_reasoner_abstains_the_drone_looks_around_and_comes_back():
+    """No answer yet: hover for look_around_after_s, then turn in place one way, back past the
+    start and home again (no translation), within the wait; then fly on the user's words."""
+    eng = EchoEngine()
+    cfg = PilotConfig(mode="sim", first_answer_wait_s=4.0, look_around_after_s=1.0, look_around_rad=0.45,
+                      look_around_rate=0.6)
+    p = Pilot(eng, Scripted(""), config=cfg)  # abstains every time
+    p.set_instruction(USER)
+    dt = 0.05
+    cmds = [p.on_frame(frame(), k * dt) for k in range(int(4.0 / dt))]
+    assert all(c.vx == c.vy == c.vz == 0.0 for c in cmds) and p.status != ""
+    assert all(c.yaw_rate == 0.0 for c in cmds[:int(1.0 / dt)])
+    heading = np.cumsum([c.yaw_rate * dt for c in cmds])
+    # 0.45 rad each way, less what the safety filter's yaw-acceleration limit takes off the corners
+    assert 0.35 < heading.max() < 0.55 and -0.55 < heading.min() < -0.35
+    assert heading[-1] == pytest.approx(0.0, abs=0.05)
+    assert p.on_frame(frame(), 4.0).vx == pytest.approx(eng.code(USER))  # the wait is over
+
+
+def test_an_answer_ends_the_look_around():
+    eng = EchoEngine()
+    answers = iter(["", "", "", GOOD])
+    reasoner = Scripted()
+    reasoner.rewrite = lambda instruction, image: Rewrite(next(answers, GOOD))
+    p = Pilot(eng, reasoner, config=PilotConfig(mode="sim", reasoner_hz=2.0, look_around_after_s=0.5))
+    p.set_instruction(USER)
+    cmds = [p.on_frame(frame(), 0.1 * k) for k in range(20)]
+    assert any(c.yaw_rate != 0.0 for c in cmds[5:15])  # turning while it abstained (t 0.5-1.5 s)
+    assert cmds[16].vx == pytest.approx(eng.code(GOOD))  # asked at 1.5 s, used from the next frame

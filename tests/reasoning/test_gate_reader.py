@@ -70,26 +70,43 @@ def test_lighting_jitter_keeps_a_red_gate_red():
     assert (r > g + 60).all() and (r > b + 60).all()
 
 
-def _tiny_scenes(folder: Path) -> None:
+@pytest.fixture(scope="module")
+def tiny_scenes(tmp_path_factory) -> Path:
+    """Two shards of eight classic scenes."""
     from cognitivedrone.reasoning.offline.scenes import SceneConfig, render_scenes
 
+    folder = tmp_path_factory.mktemp("scenes")
     render_scenes(folder, frames=16, shard_frames=8, workers=1, config=SceneConfig(poses_per_scene=4), progress=False)
+    return folder
 
 
-def test_training_resumes_from_its_last_save_and_reports_held_out_figures(tmp_path):
+def test_held_out_figures_count_the_grid_s_finds(tiny_scenes):
+    """The shipped grid, trained in classic, on classic scenes: it finds nearly every board and
+    names nearly every picture, and the counts add up."""
+    from cognitivedrone.reasoning.offline.perception import load_perception
+    from cognitivedrone.reasoning.offline.train_perception import evaluate, load_scenes, match_billboards
+
+    grid, data = load_perception(PERCEPTION), load_scenes(sorted(tiny_scenes.glob("scenes-*.npz")))
+    result = evaluate(grid, data)
+    pairs = [p for _, _, ps in match_billboards(grid, data) for p in ps]
+    assert result["billboards"] == len(pairs) > 10
+    assert result["recall"] == sum(d is not None for _, d in pairs) / len(pairs) >= 0.9
+    assert result["asset_accuracy"] >= 0.8 and not grid.training
+
+
+def test_training_resumes_from_its_last_save_and_reports_held_out_figures(tiny_scenes, tmp_path):
     from cognitivedrone.reasoning.offline.train_gate_reader import STATE, train_gate_reader
 
-    _tiny_scenes(tmp_path / "scenes")
     out = tmp_path / "gates"
-    first = train_gate_reader(tmp_path / "scenes", PERCEPTION, out, steps=4, batch=8, save_every=2, log=lambda *_: None)
+    first = train_gate_reader(tiny_scenes, PERCEPTION, out, steps=4, batch=8, save_every=2, log=lambda *_: None)
     assert (out / "gate_crops.npz").is_file() and (out / STATE).read_text() == '{"step": 4}'
     assert first["billboards"] > 0 and 0 <= first["reader_color_accuracy"] <= 1
     assert set(first["size_by_confidence"]) == {"0.5", "0.7", "0.8", "0.9", "0.95"}
     weights = (out / GATE_READER_WEIGHTS).read_bytes()
-    again = train_gate_reader(tmp_path / "scenes", PERCEPTION, out, steps=4, batch=8, log=lambda *_: None)
+    again = train_gate_reader(tiny_scenes, PERCEPTION, out, steps=4, batch=8, log=lambda *_: None)
     assert (out / GATE_READER_WEIGHTS).read_bytes() == weights  # nothing left to do: no step taken
     assert again["billboards"] == first["billboards"]
-    train_gate_reader(tmp_path / "scenes", PERCEPTION, out, steps=6, batch=8, save_every=2, log=lambda *_: None)
+    train_gate_reader(tiny_scenes, PERCEPTION, out, steps=6, batch=8, save_every=2, log=lambda *_: None)
     assert (out / STATE).read_text() == '{"step": 6}' and (out / GATE_READER_WEIGHTS).read_bytes() != weights
 
 

@@ -95,3 +95,19 @@ def test_the_offline_reasoner_names_pictures_with_the_reader_when_there_is_one(t
     assert boards and all(assets[int(b.asset_probs.argmax())] == "digit:7" for b in boards)
     plain = make_reasoner(f"offline:{PERCEPTION}").perceive(frame)
     assert len(plain) == len(boards) and any(assets[int(b.asset_probs.argmax())] != "digit:7" for b in plain)
+
+
+def test_training_runs_end_to_end_and_resumes(tmp_path):
+    from cognitivedrone.reasoning.offline.scenes import SceneConfig, render_scenes
+    from cognitivedrone.reasoning.offline.train_reader import STATE, train_reader
+
+    render_scenes(tmp_path / "scenes", frames=8, shard_frames=4, workers=1, config=SceneConfig(poses_per_scene=4),
+                  progress=False)
+    out = tmp_path / "reader"
+    first = train_reader(tmp_path / "scenes", PERCEPTION, out, steps=2, batch=8, styles_per_asset=1, save_every=1,
+                         log=lambda *_: None)
+    assert (out / STATE).read_text() == '{"step": 2}' and (out / "scene_crops.npz").is_file()
+    assert first["billboards"] > 0 and first["grid_asset_accuracy"] >= 0.8  # the classic grid on classic scenes
+    weights = (out / READER_WEIGHTS).read_bytes()
+    train_reader(tmp_path / "scenes", PERCEPTION, out, steps=3, batch=8, styles_per_asset=1, log=lambda *_: None)
+    assert (out / STATE).read_text() == '{"step": 3}' and (out / READER_WEIGHTS).read_bytes() != weights

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cognitivedrone.reasoning.offline.reader import MARGIN, crop_boards
+from cognitivedrone.reasoning.offline.reader import MARGIN
 
 TEXTURE_PX = 64  # the billboard textures the world uses (bench/episode.py)
 FAR_SIZES = (0.25, 0.33, 0.45, 0.6, 0.8, 1.0)  # pixels across a crop's worth of view, as a share of the crop
@@ -41,11 +41,13 @@ def texture_pool(assets: tuple[str, ...], styles_per_asset: int, seed: int, prog
     return np.stack(images), np.asarray(labels, np.int64)
 
 
-def scene_crops(data: dict[str, np.ndarray], crop: int, copies: int, rng: np.random.Generator,
+def scene_crops(data: dict[str, np.ndarray], copies: int, rng: np.random.Generator, cut, label: str = "asset",
                 centre_error: float = 0.2, size_error: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """Crops of every billboard in view in rendered scenes (train_perception.load_scenes), each cut
     `copies` times with the centre moved by up to `centre_error` board widths and the size off
-    by up to a factor exp(+-size_error), as the grid's estimates are. -> (crops, asset index)."""
+    by up to a factor exp(+-size_error), as the grid's estimates are. `cut(image, uv, width)` makes
+    the crops (crop_boards for the billboard reader, crop_gates for the gate reader); `label` is
+    the scenes' array each crop is labelled from ("asset" or "look"). -> (crops, labels int64)."""
     usable = data["seen"] & (np.abs(data["uv"]) < 0.95).all(-1) & (data["scale"] > 0.025)
     crops, labels = [], []
     for f in np.flatnonzero(usable.any(-1)):
@@ -53,8 +55,8 @@ def scene_crops(data: dict[str, np.ndarray], crop: int, copies: int, rng: np.ran
         for _ in range(copies):
             width = data["scale"][f, k] * np.exp(rng.uniform(-size_error, size_error, len(k)))
             uv = data["uv"][f, k] + rng.uniform(-centre_error, centre_error, (len(k), 2)) * 2 * data["scale"][f, k, None]
-            crops.append(crop_boards(data["images"][f], uv, width, crop))
-            labels.append(data["asset"][f, k].astype(np.int64))
+            crops.append(cut(data["images"][f], uv, width))
+            labels.append(data[label][f, k].astype(np.int64))
     return np.concatenate(crops), np.concatenate(labels)
 
 

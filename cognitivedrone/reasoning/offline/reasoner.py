@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
+from cognitivedrone.reasoning.offline.memory import BoardMemory
 
 DEFAULT_PERCEPTION = Path(__file__).resolve().parents[3] / "checkpoints" / "perception"
 # A rewrite names the gate's size only when the gate reader is at least this sure of it; shape and
@@ -26,8 +27,11 @@ class OfflineReasoner(Reasoner):
     def __init__(self, perception: str | Path | None = None, threshold: float = 0.5):
         import torch
 
+        from cognitivedrone.reasoning.offline.gate_reader import (
+            has_gate_reader,
+            load_gate_reader,
+        )
         from cognitivedrone.reasoning.offline.perception import load_perception
-        from cognitivedrone.reasoning.offline.gate_reader import has_gate_reader, load_gate_reader
         from cognitivedrone.reasoning.offline.reader import has_reader, load_reader
         from cognitivedrone.reasoning.offline.solver import Solver
 
@@ -44,20 +48,21 @@ class OfflineReasoner(Reasoner):
         self.image_size = self.model.config.image_size
         self.solver = Solver(self.assets)
         self.threshold = threshold
-        # Per instruction, the answer made from the view with the most billboards: once the drone
-        # is close and sees fewer of them, "the largest number" must not become the larger of two.
+        # Per instruction, the billboards its views have shown (memory.py), and the answer made
+        # when the most were known: once the drone is close and sees fewer of them, "the largest
+        # number" must not become the larger of two.
+        self._seen: dict[str, BoardMemory] = {}
         self._best: dict[str, tuple[int, float, Rewrite]] = {}
 
     def reset(self) -> None:
-        # A new dict, not clear(): a call still running on the old task writes into the old one.
-        self._best = {}
+        # New dicts, not clear(): a call still running on the old task writes into the old ones.
+        self._seen, self._best = {}, {}
 
     def perceive(self, image: np.ndarray):
+        from cognitivedrone.policy.inputs import fit_image
         from cognitivedrone.reasoning.offline.gate_reader import read_gates
         from cognitivedrone.reasoning.offline.perception import decode
         from cognitivedrone.reasoning.offline.reader import read_boards
-
-        from cognitivedrone.policy.inputs import fit_image
 
         size = self.model.config.image_size
         if image.shape != (size, size, 3):
@@ -76,15 +81,17 @@ class OfflineReasoner(Reasoner):
 
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite:
         t0 = time.perf_counter()
-        memory = self._best
-        boards = self.perceive(image)
+        memory, seen_before = self._best, self._seen.setdefault(instruction, BoardMemory())
+        in_view = self.perceive(image)
+        seen_before.add(in_view)
+        boards = seen_before.boards()
         best = memory.get(instruction)
         if best is not None and len(boards) < best[0]:
             return Rewrite(best[2].text, best[2].rationale + " (kept: fewer billboards in view now)", time.perf_counter() - t0)
         seen = ", ".join(f"{b.color} {b.shape} gate: {self._label(b.asset_probs.argmax())}" for b in boards)
         choice = self.solver.choose(instruction, [b.asset_probs for b in boards], [b.partly_seen for b in boards])
         if choice is None:
-            why = f"no confident answer ({len(boards)} billboard(s) in view: {seen or 'none'})"
+            why = f"no confident answer ({len(in_view)} billboard(s) in view, {len(boards)} seen: {seen or 'none'})"
             if best is not None:
                 return Rewrite(best[2].text, why, time.perf_counter() - t0)
             # A picture the words name ("the pilot", "7 - 5") is known without seeing it: ask for it

@@ -23,32 +23,25 @@ import torch
 import torch.nn.functional as F
 
 from cognitivedrone.bounded_json import load_file
-from cognitivedrone.reasoning.offline.gate_reader import (ATTRIBUTES, GATE_READER_WEIGHTS, GateReaderConfig, GateReaderNet,
-                                                          crop_gates, load_gate_reader, save_gate_reader)
-from cognitivedrone.reasoning.offline.perception import decode, load_perception
-from cognitivedrone.reasoning.offline.reader_data import load_scene_files
-from cognitivedrone.reasoning.offline.train_perception import load_scenes
+from cognitivedrone.reasoning.offline.gate_reader import (
+    ATTRIBUTES,
+    GATE_READER_WEIGHTS,
+    GateReaderConfig,
+    GateReaderNet,
+    crop_gates,
+    load_gate_reader,
+    save_gate_reader,
+)
+from cognitivedrone.reasoning.offline.perception import load_perception
+from cognitivedrone.reasoning.offline.reader_data import load_scene_files, scene_crops
+from cognitivedrone.reasoning.offline.train_perception import (
+    load_scenes,
+    match_billboards,
+)
 from cognitivedrone.reasoning.offline.train_reader import cached_arrays
 
 STATE = "gate_reader_state.json"
 CONFIDENCE_LEVELS = (0.5, 0.7, 0.8, 0.9, 0.95)
-
-
-def gate_crops(data: dict[str, np.ndarray], config: GateReaderConfig, copies: int, rng: np.random.Generator,
-               centre_error: float = 0.2, size_error: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
-    """Gate crops under every billboard in view in rendered scenes, each cut `copies` times with the
-    board's centre off by up to `centre_error` widths and its width by up to exp(+-size_error).
-    -> (crops uint8 [N, crop, crop, 3], looks int64 [N, 3]: size, shape, colour indices)."""
-    usable = data["seen"] & (np.abs(data["uv"]) < 0.95).all(-1) & (data["scale"] > 0.025)
-    crops, labels = [], []
-    for f in np.flatnonzero(usable.any(-1)):
-        k = np.flatnonzero(usable[f])
-        for _ in range(copies):
-            width = data["scale"][f, k] * np.exp(rng.uniform(-size_error, size_error, len(k)))
-            uv = data["uv"][f, k] + rng.uniform(-centre_error, centre_error, (len(k), 2)) * 2 * data["scale"][f, k, None]
-            crops.append(crop_gates(data["images"][f], uv, width, config))
-            labels.append(data["look"][f, k].astype(np.int64))
-    return np.concatenate(crops), np.concatenate(labels)
 
 
 def light_jitter(crops: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -70,25 +63,17 @@ def evaluate_gate_reader(model: GateReaderNet, perception, data: dict[str, np.nd
     per attribute, the share the grid names right, the share the gate reader names right, and for
     each confidence level the share of answers at or above it and how many of those are right."""
     model.eval()
-    g = perception.config.grid
     grid_ok, reader_ok, conf = [], [], []
-    for s in range(0, len(data["images"]), 32):
-        idx = np.arange(s, min(s + 32, len(data["images"])))
-        dets = decode(perception(torch.from_numpy(data["images"][idx])), perception.config)
-        for j, b in enumerate(idx):
-            for k in range(data["uv"].shape[1]):
-                u, v = data["uv"][b, k]
-                if not (data["seen"][b, k] and abs(u) < 0.9 and abs(v) < 0.9 and data["scale"][b, k] > 0.06):
-                    continue
-                near = [d for d in dets[j] if abs(d.u - u) * g / 2 < 1.5 and abs(d.v - v) * g / 2 < 1.5]
-                if not near:
-                    continue
-                d, truth = near[0], data["look"][b, k]
-                grid_ok.append([getattr(d, name) == values[truth[i]] for i, (name, values) in enumerate(ATTRIBUTES)])
-                crop = crop_gates(data["images"][b], np.array([[d.u, d.v]]), np.array([d.scale]), model.config)
-                probs = [torch.softmax(x, -1)[0].numpy() for x in model(torch.from_numpy(crop))]
-                reader_ok.append([int(p.argmax()) == truth[i] for i, p in enumerate(probs)])
-                conf.append([float(p.max()) for p in probs])
+    for b, _, pairs in match_billboards(perception, data, 32):
+        for k, d in pairs:
+            if d is None:
+                continue
+            truth = data["look"][b, k]
+            grid_ok.append([getattr(d, name) == values[truth[i]] for i, (name, values) in enumerate(ATTRIBUTES)])
+            crop = crop_gates(data["images"][b], np.array([[d.u, d.v]]), np.array([d.scale]), model.config)
+            probs = [torch.softmax(x, -1)[0].numpy() for x in model(torch.from_numpy(crop))]
+            reader_ok.append([int(p.argmax()) == truth[i] for i, p in enumerate(probs)])
+            conf.append([float(p.max()) for p in probs])
     model.train()
     grid_ok, reader_ok, conf = (np.asarray(a, float).reshape(-1, len(ATTRIBUTES)) for a in (grid_ok, reader_ok, conf))
     result = {"billboards": len(reader_ok)}
@@ -115,7 +100,10 @@ def train_gate_reader(scenes: str | Path, perception: str | Path, out: str | Pat
 
     def make_crops():
         rng = np.random.default_rng([seed, 3])
-        parts = [gate_crops(load_scenes([f]), config, 2, rng) for f in tqdm(files[:-1], desc="gate crops", unit="shard")]
+        def cut(image, uv, width):
+            return crop_gates(image, uv, width, config)
+
+        parts = [scene_crops(load_scenes([f]), 2, rng, cut, label="look") for f in tqdm(files[:-1], desc="gate crops", unit="shard")]
         return {"images": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
 
     crops = cached_arrays(out / "gate_crops.npz", make_crops)

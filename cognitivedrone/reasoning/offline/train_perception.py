@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cognitivedrone.reasoning.offline.perception import PerceptionConfig, PerceptionNet, decode, load_perception, save_perception
+from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.reasoning.offline.perception import (
+    PerceptionConfig,
+    PerceptionNet,
+    decode,
+    load_perception,
+    save_perception,
+)
 from cognitivedrone.reasoning.offline.scenes import asset_ids
 
 KEYS = ("images", "uv", "seen", "scale", "asset", "look")
@@ -34,35 +41,45 @@ def _batch(data: dict[str, np.ndarray], idx: np.ndarray, rng: np.random.Generato
 
 
 @torch.no_grad()
+def match_billboards(model: PerceptionNet, data: dict[str, np.ndarray], batch: int = 64):
+    """Scenes read by the grid, frame by frame: (frame index, its detections, [(label index k, the
+    detection within 1.5 cells of billboard k, or None)] for each billboard fully in view, centre
+    inside and not tiny). The held-out figures of the grid and of both readers are counted on this."""
+    g = model.config.grid
+    was_training = model.training
+    model.eval()
+    try:
+        for s in range(0, len(data["images"]), batch):
+            idx = np.arange(s, min(s + batch, len(data["images"])))
+            dets = decode(model(torch.from_numpy(data["images"][idx])), model.config)
+            for j, b in enumerate(idx):
+                pairs = []
+                for k in range(data["uv"].shape[1]):
+                    u, v = data["uv"][b, k]
+                    if not (data["seen"][b, k] and abs(u) < 0.9 and abs(v) < 0.9 and data["scale"][b, k] > 0.06):
+                        continue
+                    near = [d for d in dets[j] if abs(d.u - u) * g / 2 < 1.5 and abs(d.v - v) * g / 2 < 1.5]
+                    pairs.append((k, near[0] if near else None))
+                yield int(b), dets[j], pairs
+    finally:
+        model.train(was_training)
+
+
 def evaluate(model: PerceptionNet, data: dict[str, np.ndarray], batch: int = 64) -> dict[str, float]:
     """On held-out scenes: of the billboards fully in view (centre inside, not tiny), the share
     found within 1.5 cells, and of those the share whose picture and gate looks are right."""
-    model.eval()
-    g = model.config.grid
     found = correct = looks_ok = total = false_pos = 0
-    for s in range(0, len(data["images"]), batch):
-        idx = np.arange(s, min(s + batch, len(data["images"])))
-        dets = decode(model(torch.from_numpy(data["images"][idx])), model.config)
-        for j, b in enumerate(idx):
-            used = set()
-            for k in range(data["uv"].shape[1]):
-                u, v = data["uv"][b, k]
-                if not (data["seen"][b, k] and abs(u) < 0.9 and abs(v) < 0.9 and data["scale"][b, k] > 0.06):
-                    continue
-                total += 1
-                near = [i for i, d in enumerate(dets[j]) if abs(d.u - u) * g / 2 < 1.5 and abs(d.v - v) * g / 2 < 1.5]
-                if not near:
-                    continue
-                i = near[0]
-                used.add(i)
-                found += 1
-                d = dets[j][i]
-                correct += int(d.asset_probs.argmax() == data["asset"][b, k])
-                size, shape, colour = data["look"][b, k]
-                looks_ok += int((d.size, d.shape, d.color) == (("big", "small")[size], ("round", "square", "triangle")[shape],
-                                                                  ("red", "green", "blue")[colour]))
-            false_pos += len(dets[j]) - len(used)
-    model.train()
+    for b, dets, pairs in match_billboards(model, data, batch):
+        total += len(pairs)
+        used = {id(d) for _, d in pairs if d is not None}
+        false_pos += len(dets) - len(used)
+        for k, d in pairs:
+            if d is None:
+                continue
+            found += 1
+            correct += int(d.asset_probs.argmax() == data["asset"][b, k])
+            size, shape, colour = data["look"][b, k]
+            looks_ok += int((d.size, d.shape, d.color) == (GATE_SIZES[size], GATE_SHAPES[shape], GATE_COLORS[colour]))
     return {"recall": found / max(total, 1), "asset_accuracy": correct / max(found, 1),
             "looks_accuracy": looks_ok / max(found, 1), "false_positives_per_frame": false_pos / len(data["images"]),
             "billboards": total}

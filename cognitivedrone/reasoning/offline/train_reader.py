@@ -17,11 +17,25 @@ import torch
 import torch.nn.functional as F
 
 from cognitivedrone.bounded_json import load_file
-from cognitivedrone.reasoning.offline.perception import decode, load_perception
-from cognitivedrone.reasoning.offline.reader import (READER_WEIGHTS, ReaderConfig, ReaderNet, crop_boards, load_reader,
-                                                     save_reader)
-from cognitivedrone.reasoning.offline.reader_data import load_scene_files, scene_crops, synthetic_crops, texture_pool
-from cognitivedrone.reasoning.offline.train_perception import load_scenes
+from cognitivedrone.reasoning.offline.perception import load_perception
+from cognitivedrone.reasoning.offline.reader import (
+    READER_WEIGHTS,
+    ReaderConfig,
+    ReaderNet,
+    crop_boards,
+    load_reader,
+    save_reader,
+)
+from cognitivedrone.reasoning.offline.reader_data import (
+    load_scene_files,
+    scene_crops,
+    synthetic_crops,
+    texture_pool,
+)
+from cognitivedrone.reasoning.offline.train_perception import (
+    load_scenes,
+    match_billboards,
+)
 
 STATE = "reader_state.json"
 
@@ -42,25 +56,16 @@ def evaluate_reader(reader: ReaderNet, perception, data: dict[str, np.ndarray]) 
     """On held-out scenes, of the billboards fully in view that the grid finds (within 1.5 cells):
     the share whose picture the grid names right, and the share the reader names right."""
     reader.eval()
-    g = perception.config.grid
     total = grid_ok = reader_ok = 0
-    for s in range(0, len(data["images"]), 32):
-        idx = np.arange(s, min(s + 32, len(data["images"])))
-        dets = decode(perception(torch.from_numpy(data["images"][idx])), perception.config)
-        for j, b in enumerate(idx):
-            for k in range(data["uv"].shape[1]):
-                u, v = data["uv"][b, k]
-                if not (data["seen"][b, k] and abs(u) < 0.9 and abs(v) < 0.9 and data["scale"][b, k] > 0.06):
-                    continue
-                near = [d for d in dets[j] if abs(d.u - u) * g / 2 < 1.5 and abs(d.v - v) * g / 2 < 1.5]
-                if not near:
-                    continue
-                d = near[0]
-                total += 1
-                grid_ok += int(d.asset_probs.argmax() == data["asset"][b, k])
-                crop = crop_boards(data["images"][b], np.array([[d.u, d.v]]), np.array([d.scale]), reader.config.crop,
-                                   reader.config.margin)
-                reader_ok += int(reader(torch.from_numpy(crop)).argmax() == data["asset"][b, k])
+    for b, _, pairs in match_billboards(perception, data, 32):
+        for k, d in pairs:
+            if d is None:
+                continue
+            total += 1
+            grid_ok += int(d.asset_probs.argmax() == data["asset"][b, k])
+            crop = crop_boards(data["images"][b], np.array([[d.u, d.v]]), np.array([d.scale]), reader.config.crop,
+                               reader.config.margin)
+            reader_ok += int(reader(torch.from_numpy(crop)).argmax() == data["asset"][b, k])
     reader.train()
     return {"billboards": total, "grid_asset_accuracy": grid_ok / max(total, 1),
             "reader_asset_accuracy": reader_ok / max(total, 1)}
@@ -82,7 +87,10 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
 
     def make_crops():
         rng = np.random.default_rng([seed, 1])
-        parts = [scene_crops(load_scenes([f]), ReaderConfig.crop, 2, rng) for f in tqdm(files[:-1], desc="scene crops", unit="shard")]
+        def cut(image, uv, width):
+            return crop_boards(image, uv, width, ReaderConfig.crop)
+
+        parts = [scene_crops(load_scenes([f]), 2, rng, cut) for f in tqdm(files[:-1], desc="scene crops", unit="shard")]
         return {"images": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
 
     crops = cached_arrays(out / "scene_crops.npz", make_crops)
