@@ -70,6 +70,10 @@ class PilotConfig:
     look_around_after_s: float = 1.0
     look_around_rad: float = 0.45
     look_around_rate: float = 0.6
+    # Finish looking around even when an answer came early: the first view may not hold the
+    # billboard that answers "the earliest letter", and the reasoner's answer changes as its views
+    # add up. Costs first_answer_wait_s once per instruction, only where a reasoner rewrites.
+    survey: bool = True
     # Rewrites come from elsewhere (offer_rewrite: the ROS reasoner_node), not from an in-process
     # reasoner: wait for the first one all the same.
     external_rewrites: bool = False
@@ -130,6 +134,7 @@ class Pilot:
         self._last_cmd = VelocityCommand.hover()
         self.last_slow_s = 0.0
         self._answered = True
+        self._surveying = False
         self._wait_since = None
         self._last_frame_t: float | None = None
         self._next_reason_t: float | None = None
@@ -161,6 +166,7 @@ class Pilot:
             self.rewrite_target = None
             # Nothing to wait for without a reasoner here or elsewhere.
             self._answered = self.reasoner is None and not self.config.external_rewrites
+            self._surveying = self.config.survey and not self._answered
             self._wait_since: float | None = None
             self._absent_since = None
             generation = self._generation
@@ -233,9 +239,10 @@ class Pilot:
             self.status = NO_INSTRUCTION
             self._last_cmd = VelocityCommand.hover()  # what tick() repeats between frames
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
-        if not self._answered:
+        if not self._answered or self._surveying:
             self._wait_since = t if self._wait_since is None else self._wait_since
             waited = t - self._wait_since
+            self._surveying = self._surveying and waited < self.config.first_answer_wait_s
             if waited < self.config.first_answer_wait_s:
                 self.status = WAITING
                 self._last_cmd = self._look_around(waited)

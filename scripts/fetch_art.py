@@ -59,6 +59,10 @@ EXTRACT = {
     "fluent": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
     "fluent-flat": {"kind": "iconify"},
     "fluent3d": {"kind": "images", "pattern": re.compile(r"^package/assets/([0-9a-f-]+)\.webp$")},
+    "fxemoji": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
+    "emojione": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
+    "streamline": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
+    "noto-v1": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
 }
 
 

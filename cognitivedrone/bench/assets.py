@@ -214,6 +214,16 @@ ART_STYLES: dict[str, ArtSet] = {
                "1.2.6", "MIT", "https://github.com/microsoft/fluentui-emoji", "svg"),
         ArtSet("fluent3d", "Fluent Emoji 3D", "rendered 3-D models", "@lobehub/fluent-emoji-3d", "1.1.0",
                "MIT", "https://github.com/lobehub/fluent-emoji", "png"),
+        # Drawn by no look: only the billboard reader's synthetic crops print in these
+        # (reasoning/offline/reader_data.py), so it reads pictures in more styles than the world shows.
+        ArtSet("fxemoji", "Firefox OS Emoji", "bold flat colour, chunky shapes", "@iconify-json/fxemoji", "1.2.2",
+               "Apache-2.0", "https://github.com/mozilla/fxemoji", "svg"),
+        ArtSet("emojione", "EmojiOne 2", "shaded colour in round forms", "@iconify-json/emojione", "1.2.3",
+               "CC-BY-4.0", "https://github.com/joypixels/emojione-legacy", "svg"),
+        ArtSet("streamline", "Streamline Emojis", "thick outlines, flat pastel colour", "@iconify-json/streamline-emojis",
+               "1.2.4", "CC-BY-4.0", "https://github.com/webalys-hq/streamline-vectors", "svg"),
+        ArtSet("noto-v1", "Noto Emoji (2016, blobs)", "rounded blobs with gradients", "@iconify-json/noto-v1", "1.2.5",
+               "Apache-2.0", "https://github.com/googlefonts/noto-emoji", "svg"),
     )
 }
 

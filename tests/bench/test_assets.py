@@ -282,6 +282,9 @@ GLYPH_IDS = [a.id for a in VOCABULARY.values() if a.source.startswith("glyph:")]
 FLAG_IDS = [a.id for a in list_assets("flag")]
 # Art sets without country flags (Google's Noto set on npm and Microsoft's Fluent sets have none).
 KNOWN_GAPS = {"openmoji": [], "noto": FLAG_IDS, "twemoji": [], "fluent": FLAG_IDS, "fluent-flat": FLAG_IDS, "fluent3d": []}
+# Older sets that only the billboard reader's texture pool prints: how many emoji pictures each has
+# (no professions, no flags; names matched through fluent-emoji-flat's chars.json).
+READER_ONLY_COVERAGE = {"fxemoji": 65, "emojione": 115, "streamline": 53, "noto-v1": 117}
 
 # sha256 of render_texture(...).tobytes() and of the cached PNG, computed with the code before
 # TextureStyle existed, under these versions (other builds of Pillow / resvg / zlib may round
@@ -371,7 +374,10 @@ def test_art_coverage_of_committed_files():
     for art, spec in ART_STYLES.items():
         have = [i for i in EMOJI_IDS if art in art_styles_for(i)]
         missing = [i for i in EMOJI_IDS if art not in art_styles_for(i)]
-        assert missing == KNOWN_GAPS[art], art
+        if art in READER_ONLY_COVERAGE:
+            assert len(have) == READER_ONLY_COVERAGE[art] and not set(have) & set(FLAG_IDS), art
+        else:
+            assert missing == KNOWN_GAPS[art], art
         if spec.format == "openmoji":
             continue
         src = json.loads((spec.folder / "SOURCE.json").read_text(encoding="utf-8"))
@@ -410,7 +416,7 @@ SAMPLE_PICTURES = ["animal:zebra", "food:broccoli", "person:doctor", "person:blo
 def test_every_art_style_renders(art):
     style = TextureStyle(art=art)
     ids = [i for i in SAMPLE_PICTURES if art in art_styles_for(i)]
-    assert len(ids) >= len(SAMPLE_PICTURES) - 1
+    assert len(ids) >= (2 if art in READER_ONLY_COVERAGE else len(SAMPLE_PICTURES) - 1)
     imgs = []
     for asset_id in ids:
         img = render_texture(asset_id, 40, style)

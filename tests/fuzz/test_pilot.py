@@ -218,10 +218,12 @@ def assert_alive(pilot: Pilot, engine: FakeEngine, latest: float) -> None:
         assert pilot.offer_rewrite("Fly through the red gate", "fly through the red gate")
     t = latest + max(1.0, abs(latest) * 1e-6)
     dt = max(0.05, abs(t) * 1e-9)  # a step the clock can still tell apart at 1e308
+    # The second frame comes after the wait for the first answer (a survey lasts all of it).
+    times = (t, t + max(dt, 1.01 * pilot.config.first_answer_wait_s + dt))
     outs = []
     for k in range(2):
         engine.outputs = [(GOOD, 0.0)]
-        outs.append(pilot.on_frame(ALIVE_FRAMES[k], t + dt * k))
+        outs.append(pilot.on_frame(ALIVE_FRAMES[k], times[k]))
         check_command(pilot, outs[-1], "on_frame (alive check)")
     assert pilot.status == "", pilot.status
     assert np.allclose(outs[-1].as_array(), GOOD.as_array()), f"not flying the policy's command after the fuzz: {outs}"

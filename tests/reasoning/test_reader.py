@@ -9,7 +9,7 @@ import torch
 
 from cognitivedrone.reasoning.offline.reader import (READER_WEIGHTS, ReaderConfig, ReaderNet, crop_boards, has_reader,
                                                      load_reader, save_reader)
-from cognitivedrone.reasoning.offline.reader_data import synthetic_crops, texture_pool
+from cognitivedrone.reasoning.offline.reader_data import reader_only_art, synthetic_crops, texture_pool
 
 PERCEPTION = Path(__file__).resolve().parents[2] / "checkpoints" / "perception"
 
@@ -50,6 +50,7 @@ def test_the_texture_pool_never_prints_held_out_art_or_fonts(monkeypatch):
     images, labels = texture_pool(("animal:cat", "digit:3"), styles_per_asset=40, seed=0, progress=False)
     assert images.shape == (82, 64, 64, 3) and sorted(set(labels.tolist())) == [0, 1]
     assert len({s.art for s in asked}) >= 4 and len({s.font for s in asked}) >= 8  # it does vary them
+    assert {s.art for s in asked} & set(reader_only_art())  # and prints in styles no look draws
     assert not {s.art for s in asked} & set(HELD_OUT["art"])
     assert not {assets.FONTS[s.font].family for s in asked} & set(HELD_OUT["font_family"])
 

@@ -22,20 +22,37 @@ TEXTURE_PX = 64  # the billboard textures the world uses (bench/episode.py)
 FAR_SIZES = (0.25, 0.33, 0.45, 0.6, 0.8, 1.0)  # pixels across a crop's worth of view, as a share of the crop
 
 
-def texture_pool(assets: tuple[str, ...], styles_per_asset: int, seed: int, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def reader_only_art() -> tuple[str, ...]:
+    """Art styles no look draws and none holds out: printed only in the reader's texture pool."""
+    from cognitivedrone.bench.assets import ART_STYLES
+    from cognitivedrone.sim.look import HELD_OUT, RANGES
+
+    return tuple(a for a in ART_STYLES if a not in RANGES["art"] and a not in HELD_OUT["art"])
+
+
+def texture_pool(assets: tuple[str, ...], styles_per_asset: int, seed: int, progress: bool = True,
+                 extra_art_share: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
     """Every asset printed in the classic style and in `styles_per_asset` styles of randomized
-    looks: (textures uint8 [M, 64, 64, 3], asset index [M])."""
+    looks, `extra_art_share` of them in one of the reader-only art styles instead of the look's
+    (where that style has the picture): more ways to draw a tiger than the world shows, so that
+    a style never seen is nearer to one seen. -> (textures uint8 [M, 64, 64, 3], asset index [M])."""
+    from dataclasses import replace
+
     from tqdm import tqdm
 
-    from cognitivedrone.bench.assets import TextureStyle, render_texture
+    from cognitivedrone.bench.assets import TextureStyle, art_styles_for, render_texture
     from cognitivedrone.bench.episode import style_for, texture_style
     from cognitivedrone.sim.look import sample_look
 
     rng = np.random.default_rng([seed, 0x7E47])
+    extra = reader_only_art()
     images, labels = [], []
     for k in tqdm(range(styles_per_asset + 1), desc="textures", unit="style", disable=not progress):
         for i, asset in enumerate(assets):
             style = TextureStyle() if k == 0 else texture_style(sample_look("randomized", int(rng.integers(2**31))))
+            if k and extra and rng.random() < extra_art_share:
+                art = extra[int(rng.integers(len(extra)))]
+                style = replace(style, art=art) if art in art_styles_for(asset) else style
             images.append(render_texture(asset, TEXTURE_PX, style_for(style, asset)))
             labels.append(i)
     return np.stack(images), np.asarray(labels, np.int64)
