@@ -63,7 +63,12 @@ def _render_shard(args) -> str:
     import pybullet as p
 
     from cognitivedrone.bench.assets import texture_path
-    from cognitivedrone.bench.episode import TEXTURE_PX, distractor_assets, style_for, texture_style
+    from cognitivedrone.bench.episode import (
+        TEXTURE_PX,
+        distractor_assets,
+        style_for,
+        texture_style,
+    )
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.look import mixed_look, parse_look_mix
     from cognitivedrone.sim.world import GateAppearance

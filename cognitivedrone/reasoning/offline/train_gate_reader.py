@@ -14,7 +14,6 @@ above `NAME_ABOVE` (reasoner.py).
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cognitivedrone.bounded_json import load_file
 from cognitivedrone.reasoning.offline.gate_reader import (
     ATTRIBUTES,
     GATE_READER_WEIGHTS,
@@ -33,12 +31,15 @@ from cognitivedrone.reasoning.offline.gate_reader import (
     save_gate_reader,
 )
 from cognitivedrone.reasoning.offline.perception import load_perception
-from cognitivedrone.reasoning.offline.reader_data import load_scene_files, scene_crops
+from cognitivedrone.reasoning.offline.reader_data import load_scene_files
 from cognitivedrone.reasoning.offline.train_perception import (
     load_scenes,
     match_billboards,
 )
-from cognitivedrone.reasoning.offline.train_reader import cached_arrays
+from cognitivedrone.reasoning.offline.train_reader import (
+    resume_training,
+    scene_crop_cache,
+)
 
 STATE = "gate_reader_state.json"
 CONFIDENCE_LEVELS = (0.5, 0.7, 0.8, 0.9, 0.95)
@@ -98,25 +99,13 @@ def train_gate_reader(scenes: str | Path, perception: str | Path, out: str | Pat
     out.mkdir(parents=True, exist_ok=True)
     config = GateReaderConfig()
 
-    def make_crops():
-        rng = np.random.default_rng([seed, 3])
-        def cut(image, uv, width):
-            return crop_gates(image, uv, width, config)
+    def cut(image, uv, width):
+        return crop_gates(image, uv, width, config)
 
-        parts = [scene_crops(load_scenes([f]), 2, rng, cut, label="look") for f in tqdm(files[:-1], desc="gate crops", unit="shard")]
-        return {"images": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
-
-    crops = cached_arrays(out / "gate_crops.npz", make_crops)
+    crops = scene_crop_cache(out / "gate_crops.npz", files, cut, "look", seed, "gate crops")
     log(f"gate crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
-    state = out / STATE
-    if state.is_file() and (out / GATE_READER_WEIGHTS).is_file():
-        model, start = load_gate_reader(out).train(), int(load_file(state)["step"])
-    else:
-        model, start = GateReaderNet(config), 0
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    for _ in range(start):
-        sched.step()
+    model, opt, sched, start = resume_training(out, STATE, GATE_READER_WEIGHTS, load_gate_reader,
+                                               lambda: GateReaderNet(config), lr, steps)
     rng = np.random.default_rng([seed, 4, start])
     gen = torch.Generator().manual_seed(seed * 100_003 + start + 7)
     bar = tqdm(range(start, steps), initial=start, total=steps, desc="gate reader")
@@ -142,7 +131,7 @@ def train_gate_reader(scenes: str | Path, perception: str | Path, out: str | Pat
                                     "elapsed_s": round(time.time() - t0, 1)}) + "\n")
         if (step + 1) % save_every == 0 or step + 1 == steps:
             save_gate_reader(model, out)
-            state.write_text(json.dumps({"step": step + 1}))
+            (out / STATE).write_text(json.dumps({"step": step + 1}))
     result = evaluate_gate_reader(model, grid, load_scenes(files[-1:]))
     (out / "gate_reader_eval.json").write_text(json.dumps(result, indent=1) + "\n")
     log(f"held-out scenes: {json.dumps(result)}")

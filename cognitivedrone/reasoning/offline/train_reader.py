@@ -51,6 +51,33 @@ def cached_arrays(path: Path, make) -> dict[str, np.ndarray]:
     return arrays
 
 
+def scene_crop_cache(path: Path, files: list[Path], cut, label: str, seed: int, desc: str) -> dict[str, np.ndarray]:
+    """Two cuts of every billboard in the training shards (all but the last), cached in `path`."""
+    from tqdm import tqdm
+
+    def make():
+        rng = np.random.default_rng([seed, 1 if label == "asset" else 3])
+        parts = [scene_crops(load_scenes([f]), 2, rng, cut, label=label) for f in tqdm(files[:-1], desc=desc, unit="shard")]
+        return {"images": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
+
+    return cached_arrays(path, make)
+
+
+def resume_training(out: Path, state_name: str, weights_name: str, load, fresh, lr: float, steps: int):
+    """(model, optimiser, schedule, step): the last save in `out` and its step, else `fresh()` at 0;
+    AdamW with a 200-step warm-up and a cosine decay, the schedule moved on to the step."""
+    state = out / state_name
+    if state.is_file() and (out / weights_name).is_file():
+        model, start = load(out).train(), int(load_file(state)["step"])
+    else:
+        model, start = fresh(), 0
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    for _ in range(start):
+        sched.step()
+    return model, opt, sched, start
+
+
 @torch.no_grad()
 def evaluate_reader(reader: ReaderNet, perception, data: dict[str, np.ndarray]) -> dict:
     """On held-out scenes, of the billboards fully in view that the grid finds (within 1.5 cells):
@@ -85,25 +112,13 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     pool = cached_arrays(out / "textures.npz", lambda: dict(zip(("images", "labels"), texture_pool(assets, styles_per_asset, seed))))
     log(f"texture pool: {len(pool['labels'])} billboards ({styles_per_asset} randomized styles and the classic one per picture)")
 
-    def make_crops():
-        rng = np.random.default_rng([seed, 1])
-        def cut(image, uv, width):
-            return crop_boards(image, uv, width, ReaderConfig.crop)
+    def cut(image, uv, width):
+        return crop_boards(image, uv, width, ReaderConfig.crop)
 
-        parts = [scene_crops(load_scenes([f]), 2, rng, cut) for f in tqdm(files[:-1], desc="scene crops", unit="shard")]
-        return {"images": np.concatenate([p[0] for p in parts]), "labels": np.concatenate([p[1] for p in parts])}
-
-    crops = cached_arrays(out / "scene_crops.npz", make_crops)
+    crops = scene_crop_cache(out / "scene_crops.npz", files, cut, "asset", seed, "scene crops")
     log(f"scene crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
-    state = out / STATE
-    if state.is_file() and (out / READER_WEIGHTS).is_file():
-        model, start = load_reader(out).train(), int(load_file(state)["step"])
-    else:
-        model, start = ReaderNet(ReaderConfig(assets=tuple(assets))), 0
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    for _ in range(start):
-        sched.step()
+    model, opt, sched, start = resume_training(out, STATE, READER_WEIGHTS, load_reader,
+                                               lambda: ReaderNet(ReaderConfig(assets=tuple(assets))), lr, steps)
     rng = np.random.default_rng([seed, 2, start])
     gen = torch.Generator().manual_seed(seed * 100_003 + start)
     textures, tex_labels = torch.from_numpy(pool["images"]), torch.from_numpy(pool["labels"])
@@ -131,7 +146,7 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
                                     "elapsed_s": round(time.time() - t0, 1)}) + "\n")
         if (step + 1) % save_every == 0 or step + 1 == steps:
             save_reader(model, out)
-            state.write_text(json.dumps({"step": step + 1}))
+            (out / STATE).write_text(json.dumps({"step": step + 1}))
     result = evaluate_reader(model, grid, load_scenes(files[-1:]))
     (out / "reader_eval.json").write_text(json.dumps(result, indent=1) + "\n")
     log(f"held-out scenes: {result}")
