@@ -416,7 +416,11 @@ SAMPLE_PICTURES = ["animal:zebra", "food:broccoli", "person:doctor", "person:blo
 def test_every_art_style_renders(art):
     style = TextureStyle(art=art)
     ids = [i for i in SAMPLE_PICTURES if art in art_styles_for(i)]
-    assert len(ids) >= (2 if art in READER_ONLY_COVERAGE else len(SAMPLE_PICTURES) - 1)
+    if art in READER_ONLY_COVERAGE:  # older, smaller sets: some animals and foods they all have
+        ids = sorted(set(ids) | {"animal:dog", "animal:tiger", "food:cherries", "vehicle:bus"})
+        assert all(art in art_styles_for(i) for i in ids)
+    else:
+        assert len(ids) >= len(SAMPLE_PICTURES) - 1
     imgs = []
     for asset_id in ids:
         img = render_texture(asset_id, 40, style)
