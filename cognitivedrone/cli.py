@@ -348,7 +348,7 @@ def cmd_perception_reader(args) -> int:
 
     try:
         train_reader(args.scenes, args.perception, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr,
-                     styles_per_asset=args.styles, threads=args.threads)
+                     styles_per_asset=args.styles, threads=args.threads, extra_art_share=args.extra_art_share)
     except (ValueError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     return 0
@@ -775,6 +775,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--batch-size", type=int, default=256)
     pr.add_argument("--lr", type=float, default=2e-3)
     pr.add_argument("--styles", type=int, default=24, help="randomized styles each picture is printed in (default 24)")
+    pr.add_argument("--extra-art-share", type=float, default=0.0,
+                    help="share of those printed in an art set no look draws instead (default 0; see reader_data.texture_pool)")
     pr.add_argument("--threads", type=int, default=2)
     pr.set_defaults(func=cmd_perception_reader)
     pg = pc.add_parser("gates", help="train the gate reader, the stage that tells each gate's size, shape and colour from "

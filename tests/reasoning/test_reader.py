@@ -47,7 +47,8 @@ def test_the_texture_pool_never_prints_held_out_art_or_fonts(monkeypatch):
     asked = []
     real = assets.render_texture
     monkeypatch.setattr(assets, "render_texture", lambda a, size, style: asked.append(style) or real(a, size, style))
-    images, labels = texture_pool(("animal:cat", "digit:3"), styles_per_asset=40, seed=0, progress=False)
+    images, labels = texture_pool(("animal:cat", "digit:3"), styles_per_asset=40, seed=0, progress=False,
+                                  extra_art_share=0.4)
     assert images.shape == (82, 64, 64, 3) and sorted(set(labels.tolist())) == [0, 1]
     assert len({s.art for s in asked}) >= 4 and len({s.font for s in asked}) >= 8  # it does vary them
     assert {s.art for s in asked} & set(reader_only_art())  # and prints in styles no look draws

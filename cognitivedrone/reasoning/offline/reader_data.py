@@ -31,11 +31,14 @@ def reader_only_art() -> tuple[str, ...]:
 
 
 def texture_pool(assets: tuple[str, ...], styles_per_asset: int, seed: int, progress: bool = True,
-                 extra_art_share: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+                 extra_art_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Every asset printed in the classic style and in `styles_per_asset` styles of randomized
     looks, `extra_art_share` of them in one of the reader-only art styles instead of the look's
-    (where that style has the picture): more ways to draw a tiger than the world shows, so that
-    a style never seen is nearer to one seen. -> (textures uint8 [M, 64, 64, 3], asset index [M])."""
+    (where that style has the picture): more ways to draw a tiger than the world shows, meant to
+    bring a style never seen nearer to one seen. Off by default: at 0.4 (4,000 steps, otherwise
+    the shipped recipe) the reader named 96.0 % of the held-out shard's billboards against 97.3 %
+    without, and whether it reads unseen art better cannot be measured without tuning on a
+    held-out look. -> (textures uint8 [M, 64, 64, 3], asset index [M])."""
     from dataclasses import replace
 
     from tqdm import tqdm

@@ -100,7 +100,7 @@ def evaluate_reader(reader: ReaderNet, perception, data: dict[str, np.ndarray]) 
 
 def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, steps: int = 6000, batch: int = 256,
                  lr: float = 2e-3, styles_per_asset: int = 24, synthetic_share: float = 0.5, seed: int = 0,
-                 threads: int = 2, save_every: int = 500, log=print) -> dict:
+                 threads: int = 2, save_every: int = 500, extra_art_share: float = 0.0, log=print) -> dict:
     from tqdm import tqdm
 
     torch.set_num_threads(threads)
@@ -109,7 +109,11 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     assets = grid.config.assets
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    pool = cached_arrays(out / "textures.npz", lambda: dict(zip(("images", "labels"), texture_pool(assets, styles_per_asset, seed))))
+    def make_pool():
+        return dict(zip(("images", "labels"), texture_pool(assets, styles_per_asset, seed, extra_art_share=extra_art_share)))
+
+    # A pool with reader-only art is another pool: it is cached apart.
+    pool = cached_arrays(out / ("textures.npz" if not extra_art_share else f"textures-extra{extra_art_share:g}.npz"), make_pool)
     log(f"texture pool: {len(pool['labels'])} billboards ({styles_per_asset} randomized styles and the classic one per picture)")
 
     def cut(image, uv, width):
