@@ -34,6 +34,8 @@ BENCH=${BENCH:-1}
 T0=$(date +%s)
 stamp() { echo "   [$(( ($(date +%s) - T0) / 60 )) min this run] $*"; }
 
+PERCEPTION_ONLY=${PERCEPTION_ONLY:-0}  # 1: stage 3 alone (scripts/train_perception.sh)
+if [ "$PERCEPTION_ONLY" != 1 ]; then
 echo "== 1/5 demonstrations: $EPISODES episodes in $LOOKS -> $WORK/data"
 "$BIN/cognitivedrone" datagen --episodes "$EPISODES" --seed "$SEED" --out "$WORK/data" --workers 2 \
   --looks "$LOOKS" --look-seed "$LOOK_SEED" --quiet
@@ -47,6 +49,7 @@ if [ ! -f "$WORK/train/model.safetensors" ] || [ ! -f "$WORK/train/.done" ]; the
   touch "$WORK/train/.done"
 fi
 stamp "VLA done"
+fi
 
 echo "== 3/5 perception: $FRAMES scenes in $LOOKS, $PSTEPS steps, readers $RSTEPS and $GSTEPS steps -> $PDEST"
 "$BIN/cognitivedrone" perception scenes --frames "$FRAMES" --seed 1 --out "$WORK/scenes" --workers 2 \
@@ -73,6 +76,7 @@ cp "$WORK/perception/config.json" "$WORK/perception/model.safetensors" "$WORK/pe
    "$WORK/reader/reader_eval.json" "$WORK/gate-reader/gate_reader.json" "$WORK/gate-reader/gate_reader.safetensors" \
    "$WORK/gate-reader/gate_reader_eval.json" "$PDEST/"
 stamp "perception done"
+[ "$PERCEPTION_ONLY" != 1 ] || exit 0
 
 echo "== 4/5 view head -> $DEST"
 mkdir -p "$DEST"
