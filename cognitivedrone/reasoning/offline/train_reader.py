@@ -72,9 +72,10 @@ def resume_training(out: Path, state_name: str, weights_name: str, load, fresh, 
     else:
         model, start = fresh(), 0
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    for _ in range(start):
-        sched.step()
+    for group in opt.param_groups:  # what a schedule made at a later step needs
+        group.setdefault("initial_lr", lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)), last_epoch=start - 1)
     return model, opt, sched, start
 
 
