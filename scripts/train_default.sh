@@ -7,7 +7,7 @@
 #
 #   scripts/train_default.sh                      # the full recipe (12,000 demonstrations, 2 cores)
 #   DEST=runs/looks/candidate PDEST=runs/looks/perception scripts/train_default.sh   # beside the defaults
-#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 RSTEPS=100 GSTEPS=100 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/perception \
+#   EPISODES=400 STEPS=300 FRAMES=2000 PSTEPS=200 RSTEPS=100 GSTEPS=100 WORK=runs/tiny DEST=runs/tiny/vla PDEST=runs/tiny/reasoner-perception \
 #     BENCH=0 scripts/train_default.sh            # a quick rehearsal
 #
 # Looks (docs/design.md, Looks): training draws from LOOKS (classic and randomized); the held-out
@@ -29,6 +29,10 @@ LOOK_SEED=${LOOK_SEED:-1}
 WORK=${WORK:-runs/looks}
 DEST=${DEST:-checkpoints/default}
 PDEST=${PDEST:-checkpoints/perception}
+if [ "$(realpath -m "$PDEST")" = "$(realpath -m "$WORK/perception")" ]; then
+  echo "PDEST ($PDEST) is where the grid trains (\$WORK/perception): pick another folder" >&2
+  exit 2
+fi
 SEED=${SEED:-13}
 BENCH=${BENCH:-1}
 T0=$(date +%s)

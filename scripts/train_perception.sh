@@ -4,7 +4,7 @@
 # billboard reader, the gate reader; each resumes). About 1.5 h on 2 cores (scenes 8 min, grid
 # 36 min, reader 30 min, gate reader 16 min).
 #   scripts/train_perception.sh
-#   FRAMES=2000 PSTEPS=200 RSTEPS=100 GSTEPS=100 WORK=runs/p-tiny PDEST=runs/p-tiny/perception scripts/train_perception.sh
+#   FRAMES=2000 PSTEPS=200 RSTEPS=100 GSTEPS=100 WORK=runs/p-tiny PDEST=runs/p-tiny/reasoner-perception scripts/train_perception.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PERCEPTION_ONLY=1 exec scripts/train_default.sh
