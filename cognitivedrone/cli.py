@@ -365,6 +365,18 @@ def cmd_perception_gates(args) -> int:
     return 0
 
 
+def _reader_training_args(parser, out_help: str, steps: int) -> None:
+    """What `perception reader` and `perception gates` both take."""
+    parser.add_argument("--scenes", required=True, help="a `perception scenes` folder")
+    parser.add_argument("--perception", required=True,
+                        help="the perception model that finds the billboards (for the held-out figures)")
+    parser.add_argument("--out", required=True, help=out_help)
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--threads", type=int, default=2)
+
+
 # -- suite ---------------------------------------------------------------------------------------
 
 def _save_suite(suite, path: str | Path) -> None:
@@ -768,29 +780,17 @@ def build_parser() -> argparse.ArgumentParser:
                                       "billboard's picture from a crop (resumes); copy reader.* beside the perception model",
                        description="Crops of the scenes' billboards plus synthetic ones (every picture in randomized styles) "
                                    "train a small classifier; held out: the last scene shard, read end to end through --perception.")
-    pr.add_argument("--scenes", required=True, help="a `perception scenes` folder")
-    pr.add_argument("--perception", required=True, help="the perception model that finds the billboards (for the held-out figures)")
-    pr.add_argument("--out", required=True, help="folder for reader.safetensors, reader.json, caches and metrics")
-    pr.add_argument("--steps", type=int, default=6000)
-    pr.add_argument("--batch-size", type=int, default=256)
-    pr.add_argument("--lr", type=float, default=2e-3)
+    _reader_training_args(pr, "folder for reader.safetensors, reader.json, caches and metrics", steps=6000)
     pr.add_argument("--styles", type=int, default=24, help="randomized styles each picture is printed in (default 24)")
     pr.add_argument("--extra-art-share", type=float, default=0.0,
                     help="share of those printed in an art set no look draws instead (default 0; see reader_data.texture_pool)")
-    pr.add_argument("--threads", type=int, default=2)
     pr.set_defaults(func=cmd_perception_reader)
     pg = pc.add_parser("gates", help="train the gate reader, the stage that tells each gate's size, shape and colour from "
                                      "a crop under its billboard (resumes); copy gate_reader.* beside the perception model",
                        description="Crops under the scenes' billboards, lit and tinted on the fly, train a small classifier; "
                                    "held out: the last scene shard, read end to end through --perception, with how often "
                                    "answers above each confidence are right.")
-    pg.add_argument("--scenes", required=True, help="a `perception scenes` folder")
-    pg.add_argument("--perception", required=True, help="the perception model that finds the billboards (for the held-out figures)")
-    pg.add_argument("--out", required=True, help="folder for gate_reader.safetensors, gate_reader.json, the crop cache and metrics")
-    pg.add_argument("--steps", type=int, default=3000)
-    pg.add_argument("--batch-size", type=int, default=256)
-    pg.add_argument("--lr", type=float, default=2e-3)
-    pg.add_argument("--threads", type=int, default=2)
+    _reader_training_args(pg, "folder for gate_reader.safetensors, gate_reader.json, the crop cache and metrics", steps=3000)
     pg.set_defaults(func=cmd_perception_gates)
 
     s = sub.add_parser("suite", help="make or import suite files").add_subparsers(dest="suite_verb", required=True, metavar="ACTION")

@@ -134,7 +134,9 @@ class Pilot:
         self._last_cmd = VelocityCommand.hover()
         self.last_slow_s = 0.0
         self._answered = True
-        self._surveying = False
+        # Where a reasoner rewrites (here or elsewhere), a survey waits first_answer_wait_s after
+        # each new instruction even when an answer is in.
+        self._surveys = config.survey and (reasoner is not None or config.external_rewrites)
         self._wait_since = None
         self._last_frame_t: float | None = None
         self._next_reason_t: float | None = None
@@ -166,7 +168,6 @@ class Pilot:
             self.rewrite_target = None
             # Nothing to wait for without a reasoner here or elsewhere.
             self._answered = self.reasoner is None and not self.config.external_rewrites
-            self._surveying = self.config.survey and not self._answered
             self._wait_since: float | None = None
             self._absent_since = None
             generation = self._generation
@@ -239,10 +240,9 @@ class Pilot:
             self.status = NO_INSTRUCTION
             self._last_cmd = VelocityCommand.hover()  # what tick() repeats between frames
             return self.safety.filter(VelocityCommand.hover(), t, t, altitude_m)  # no instruction yet
-        if not self._answered or self._surveying:
+        if not self._answered or self._surveys:
             self._wait_since = t if self._wait_since is None else self._wait_since
             waited = t - self._wait_since
-            self._surveying = self._surveying and waited < self.config.first_answer_wait_s
             if waited < self.config.first_answer_wait_s:
                 self.status = WAITING
                 self._last_cmd = self._look_around(waited)

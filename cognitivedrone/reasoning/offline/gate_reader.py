@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
-from cognitivedrone.reasoning.offline.reader import _block, crop_boards
+from cognitivedrone.reasoning.offline.reader import conv_block, crop_boards
 
 GATE_READER_CONFIG = "gate_reader.json"
 GATE_READER_WEIGHTS = "gate_reader.safetensors"
@@ -72,7 +72,7 @@ class GateReaderNet(nn.Module):
         self.config = config
         layers, cin = [], 3
         for i, c in enumerate(config.channels):
-            layers.append(_block(cin, c, 1 if i == 0 else 2))  # full resolution first: bars are thin
+            layers.append(conv_block(cin, c, 1 if i == 0 else 2))  # full resolution first: bars are thin
             cin = c
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(0.2)
@@ -103,7 +103,9 @@ def save_gate_reader(model: GateReaderNet, path: str | Path) -> None:
 
 
 def has_gate_reader(path: str | Path) -> bool:
-    return (Path(path) / GATE_READER_CONFIG).is_file() and (Path(path) / GATE_READER_WEIGHTS).is_file()
+    from cognitivedrone.reasoning.offline.perception import has_module
+
+    return has_module(path, GATE_READER_CONFIG, GATE_READER_WEIGHTS)
 
 
 def load_gate_reader(path: str | Path) -> GateReaderNet:

@@ -164,6 +164,11 @@ def save_module(model: nn.Module, path: str | Path, config_name: str, weights_na
     (path / config_name).write_text(json.dumps(model.config.to_dict(), indent=1) + "\n")
 
 
+def has_module(path: str | Path, config_name: str, weights_name: str) -> bool:
+    """Whether `path` holds both files of a module saved by save_module."""
+    return (Path(path) / config_name).is_file() and (Path(path) / weights_name).is_file()
+
+
 def load_module(net, config_cls, path: str | Path, config_name: str, weights_name: str, what: str):
     """`net(config_cls.from_dict(config))` with its weights, in eval mode. Raises FileNotFoundError or
     ValueError (one line) for a missing or damaged file."""

@@ -47,7 +47,7 @@ class ReaderConfig:
                    stem_stride=int(d["stem_stride"]), margin=float(d["margin"]), assets=tuple(str(a) for a in d["assets"]))
 
 
-def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
+def conv_block(cin: int, cout: int, stride: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
                          nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
@@ -58,7 +58,7 @@ class ReaderNet(nn.Module):
         self.config = config
         layers, cin = [], 3
         for i, c in enumerate(config.channels):
-            layers.append(_block(cin, c, config.stem_stride if i == 0 else 2))
+            layers.append(conv_block(cin, c, config.stem_stride if i == 0 else 2))
             cin = c
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(0.2)
@@ -101,7 +101,9 @@ def save_reader(model: ReaderNet, path: str | Path) -> None:
 
 
 def has_reader(path: str | Path) -> bool:
-    return (Path(path) / READER_CONFIG).is_file() and (Path(path) / READER_WEIGHTS).is_file()
+    from cognitivedrone.reasoning.offline.perception import has_module
+
+    return has_module(path, READER_CONFIG, READER_WEIGHTS)
 
 
 def load_reader(path: str | Path) -> ReaderNet:

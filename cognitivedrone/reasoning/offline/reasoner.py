@@ -11,6 +11,7 @@ import numpy as np
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
 from cognitivedrone.reasoning.offline.memory import BoardMemory
+from cognitivedrone.reasoning.simple_form import Target
 
 DEFAULT_PERCEPTION = Path(__file__).resolve().parents[3] / "checkpoints" / "perception"
 # A rewrite names the gate's size only when the gate reader is at least this sure of it; shape and
@@ -100,11 +101,11 @@ class OfflineReasoner(Reasoner):
             named = self.solver.named_picture(instruction)
             if named is None:
                 return Rewrite("", why, time.perf_counter() - t0)
-            return Rewrite(f"Fly through the gate with {self._label(named)}", f"{why}; the words name the picture",
+            return Rewrite(Target(asset=self.assets[named]).sentence(), f"{why}; the words name the picture",
                            time.perf_counter() - t0)
         b = boards[choice.index]
-        size = f"{b.size} " if b.looks_p[0] >= SIZE_NAMED_ABOVE else ""
-        text = f"Fly through the {size}{b.shape} {b.color} gate with {self._label(choice.asset)}"
+        size = b.size if b.looks_p[0] >= SIZE_NAMED_ABOVE else None
+        text = Target(size, b.shape, b.color, self.assets[choice.asset]).sentence()
         rw = Rewrite(text, f"{choice.rationale}; seen {seen}", time.perf_counter() - t0)
         if best is None or len(boards) > best[0] or choice.margin >= best[1]:
             best = memory[instruction] = (len(boards), choice.margin, rw)

@@ -7,8 +7,8 @@ did not try (a gate a person calls red stays red under them).
 
 Held out: the last scene shard, read end to end as the reasoner reads it (the grid finds the
 billboards, the gate reader reads the crops under them), with the grid's own guesses beside it
-and how often an answer above each confidence is right: the reasoner names an attribute only
-above `NAME_ABOVE` (reasoner.py).
+and how often an answer above each confidence is right: the reasoner names a gate's size only
+at or above `SIZE_NAMED_ABOVE` (reasoner.py).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from cognitivedrone.reasoning.offline.train_perception import (
     match_billboards,
 )
 from cognitivedrone.reasoning.offline.train_reader import (
+    log_and_save,
     resume_training,
     scene_crop_cache,
 )
@@ -122,16 +123,13 @@ def train_gate_reader(scenes: str | Path, perception: str | Path, out: str | Pat
         loss.backward()
         opt.step()
         sched.step()
+        metrics = None
         if (step + 1) % 50 == 0:
             accs = [float((lg.argmax(-1) == y[:, i]).float().mean()) for i, lg in enumerate(logits)]
             bar.set_postfix(loss=f"{float(loss):.3f}", acc="/".join(f"{a:.2f}" for a in accs))
-            with open(out / "gate_reader_metrics.jsonl", "a") as f:
-                f.write(json.dumps({"step": step + 1, "loss": float(loss),
-                                    **{f"{name}_accuracy": a for (name, _), a in zip(ATTRIBUTES, accs)},
-                                    "elapsed_s": round(time.time() - t0, 1)}) + "\n")
-        if (step + 1) % save_every == 0 or step + 1 == steps:
-            save_gate_reader(model, out)
-            (out / STATE).write_text(json.dumps({"step": step + 1}))
+            metrics = {"loss": float(loss), **{f"{name}_accuracy": a for (name, _), a in zip(ATTRIBUTES, accs)}}
+        log_and_save(out, step + 1, steps, save_every, "gate_reader_metrics.jsonl", metrics,
+                     lambda: save_gate_reader(model, out), STATE, t0)
     result = evaluate_gate_reader(model, grid, load_scenes(files[-1:]))
     (out / "gate_reader_eval.json").write_text(json.dumps(result, indent=1) + "\n")
     log(f"held-out scenes: {json.dumps(result)}")

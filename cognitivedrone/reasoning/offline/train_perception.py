@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.bounded_json import load_file
 from cognitivedrone.reasoning.offline.perception import (
     PerceptionConfig,
     PerceptionNet,
@@ -97,7 +98,7 @@ def train_perception(scenes: str | Path, out: str | Path, steps: int = 4000, bat
     out = Path(out)
     state_file = out / "train_state.json"
     if state_file.is_file():
-        model, start = load_perception(out).train(), json.loads(state_file.read_text())["step"]
+        model, start = load_perception(out).train(), int(load_file(state_file)["step"])
     else:
         model, start = PerceptionNet(PerceptionConfig(assets=tuple(asset_ids()))), 0
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)

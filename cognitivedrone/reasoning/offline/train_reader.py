@@ -79,6 +79,18 @@ def resume_training(out: Path, state_name: str, weights_name: str, load, fresh, 
     return model, opt, sched, start
 
 
+def log_and_save(out: Path, step: int, steps: int, save_every: int, metrics_name: str, metrics: dict | None,
+                 save, state_name: str, t0: float) -> None:
+    """After training step `step` (counted from 1): `metrics` (when given) as a line of
+    out/metrics_name; every `save_every` steps and at the last, the weights (`save()`) and the step."""
+    if metrics is not None:
+        with open(out / metrics_name, "a") as f:
+            f.write(json.dumps({"step": step, **metrics, "elapsed_s": round(time.time() - t0, 1)}) + "\n")
+    if step % save_every == 0 or step == steps:
+        save()
+        (out / state_name).write_text(json.dumps({"step": step}))
+
+
 @torch.no_grad()
 def evaluate_reader(reader: ReaderNet, perception, data: dict[str, np.ndarray]) -> dict:
     """On held-out scenes, of the billboards fully in view that the grid finds (within 1.5 cells):
@@ -143,15 +155,12 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
         loss.backward()
         opt.step()
         sched.step()
+        metrics = None
         if (step + 1) % 50 == 0:
-            acc = float((logits.argmax(-1) == y).float().mean())
-            bar.set_postfix(loss=f"{float(loss):.3f}", acc=f"{acc:.2f}")
-            with open(out / "reader_metrics.jsonl", "a") as f:
-                f.write(json.dumps({"step": step + 1, "loss": float(loss), "accuracy": acc,
-                                    "elapsed_s": round(time.time() - t0, 1)}) + "\n")
-        if (step + 1) % save_every == 0 or step + 1 == steps:
-            save_reader(model, out)
-            (out / STATE).write_text(json.dumps({"step": step + 1}))
+            metrics = {"loss": float(loss), "accuracy": float((logits.argmax(-1) == y).float().mean())}
+            bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics['accuracy']:.2f}")
+        log_and_save(out, step + 1, steps, save_every, "reader_metrics.jsonl", metrics, lambda: save_reader(model, out),
+                     STATE, t0)
     result = evaluate_reader(model, grid, load_scenes(files[-1:]))
     (out / "reader_eval.json").write_text(json.dumps(result, indent=1) + "\n")
     log(f"held-out scenes: {result}")
