@@ -348,7 +348,8 @@ def cmd_perception_reader(args) -> int:
 
     try:
         train_reader(args.scenes, args.perception, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr,
-                     styles_per_asset=args.styles, threads=args.threads, extra_art_share=args.extra_art_share)
+                     styles_per_asset=args.styles, threads=args.threads, extra_art_share=args.extra_art_share,
+                     restyle_p=args.restyle, init=args.init)
     except (ValueError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     return 0
@@ -784,6 +785,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--styles", type=int, default=24, help="randomized styles each picture is printed in (default 24)")
     pr.add_argument("--extra-art-share", type=float, default=0.0,
                     help="share of those printed in an art set no look draws instead (default 0; see reader_data.texture_pool)")
+    pr.add_argument("--restyle", type=float, default=0.0,
+                    help="share of synthetic crops drawn as another art set would (saturation, flat shading, outlines, "
+                         "soft edges; default 0)")
+    pr.add_argument("--init", default=None, help="start from this reader's weights (a folder with reader.*) instead of fresh ones")
     pr.set_defaults(func=cmd_perception_reader)
     pg = pc.add_parser("gates", help="train the gate reader, the stage that tells each gate's size, shape and colour from "
                                      "a crop under its billboard (resumes); copy gate_reader.* beside the perception model",

@@ -63,6 +63,9 @@ EXTRACT = {
     "emojione": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
     "streamline": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
     "noto-v1": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
+    "emojione-v1": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
+    "emojione-mono": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
+    "fluent-hc": {"kind": "iconify", "chars_from": ("@iconify-json/fluent-emoji-flat", "1.2.6")},
 }
 
 

@@ -224,6 +224,12 @@ ART_STYLES: dict[str, ArtSet] = {
                "1.2.4", "CC-BY-4.0", "https://github.com/webalys-hq/streamline-vectors", "svg"),
         ArtSet("noto-v1", "Noto Emoji (2016, blobs)", "rounded blobs with gradients", "@iconify-json/noto-v1", "1.2.5",
                "Apache-2.0", "https://github.com/googlefonts/noto-emoji", "svg"),
+        ArtSet("emojione-v1", "EmojiOne 1", "flat colour, thin shapes", "@iconify-json/emojione-v1", "1.2.3",
+               "CC-BY-SA-4.0", "https://github.com/joypixels/emojione-legacy", "svg"),
+        ArtSet("emojione-mono", "EmojiOne Monotone", "black shapes only", "@iconify-json/emojione-monotone", "1.2.1",
+               "CC-BY-4.0", "https://github.com/joypixels/emojione-legacy", "svg"),
+        ArtSet("fluent-hc", "Fluent Emoji (High Contrast)", "black line art", "@iconify-json/fluent-emoji-high-contrast",
+               "1.2.6", "MIT", "https://github.com/microsoft/fluentui-emoji", "svg"),
     )
 }
 

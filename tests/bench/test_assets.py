@@ -284,7 +284,8 @@ FLAG_IDS = [a.id for a in list_assets("flag")]
 KNOWN_GAPS = {"openmoji": [], "noto": FLAG_IDS, "twemoji": [], "fluent": FLAG_IDS, "fluent-flat": FLAG_IDS, "fluent3d": []}
 # Older sets that only the billboard reader's texture pool prints: how many emoji pictures each has
 # (no professions, no flags; names matched through fluent-emoji-flat's chars.json).
-READER_ONLY_COVERAGE = {"fxemoji": 65, "emojione": 115, "streamline": 53, "noto-v1": 117}
+READER_ONLY_COVERAGE = {"fxemoji": 65, "emojione": 115, "streamline": 53, "noto-v1": 117, "emojione-v1": 94,
+                        "emojione-mono": 115, "fluent-hc": 153}
 
 # sha256 of render_texture(...).tobytes() and of the cached PNG, computed with the code before
 # TextureStyle existed, under these versions (other builds of Pillow / resvg / zlib may round

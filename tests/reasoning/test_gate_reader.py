@@ -112,15 +112,16 @@ def test_training_resumes_from_its_last_save_and_reports_held_out_figures(tiny_s
     assert (out / STATE).read_text() == '{"step": 6}' and (out / GATE_READER_WEIGHTS).read_bytes() != weights
 
 
-def _fixed_gate_reader(size: int, shape: int, color: int, size_margin: float = 20.0) -> GateReaderNet:
+def _fixed_gate_reader(size: int, shape: int, color: int, size_margin: float = 20.0,
+                       shape_margin: float = 20.0) -> GateReaderNet:
     """A gate reader that reads every gate as the given indices; the size's logit leads the
-    other's by `size_margin`."""
+    other's by `size_margin`, the shape's the others' by `shape_margin`."""
     model = GateReaderNet(TINY)
     with torch.no_grad():
         model.head.weight.zero_()
         model.head.bias.fill_(-10.0)
         model.head.bias[size] = -10.0 + size_margin
-        model.head.bias[2 + shape] = 10.0
+        model.head.bias[2 + shape] = -10.0 + shape_margin
         model.head.bias[5 + color] = 10.0
     return model
 
@@ -140,7 +141,7 @@ def test_the_offline_reasoner_reads_gate_looks_with_the_gate_reader(tmp_path):
     assert read_gates(load_gate_reader(folder), frame, []) == []
 
 
-def test_a_rewrite_leaves_out_a_size_the_gate_reader_is_unsure_of(tmp_path):
+def test_a_rewrite_leaves_out_a_size_the_gate_reader_is_unsure_of_and_always_names_the_shape(tmp_path):
     from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.reasoning import make_reasoner
     from cognitivedrone.reasoning.simple_form import parse_simple_form
@@ -148,12 +149,15 @@ def test_a_rewrite_leaves_out_a_size_the_gate_reader_is_unsure_of(tmp_path):
     index = SMOKE_CONFIDENT
     ep, frame = load_suite("smoke").episodes[index], _smoke_frame(index)
     texts = {}
-    for name, margin in (("sure", 20.0), ("unsure", 0.5)):  # p(big) = 1.0, or about 0.62
+    # p(big) = 1.0, or about 0.62; p(square) = 1.0, or about 0.58 (against two other shapes)
+    for name, margin, shape_margin in (("sure", 20.0, 20.0), ("unsure", 0.5, 20.0), ("unsure shape", 20.0, 1.0)):
         folder = tmp_path / name
         shutil.copytree(PERCEPTION, folder)
-        save_gate_reader(_fixed_gate_reader(0, 1, 2, margin), folder)  # big, square, blue
+        save_gate_reader(_fixed_gate_reader(0, 1, 2, margin, shape_margin), folder)  # big, square, blue
         rw = make_reasoner(f"offline:{folder}").rewrite(ep.prompt, frame)
         texts[name] = parse_simple_form(rw.text)
     assert texts["sure"] is not None and (texts["sure"].size, texts["sure"].shape, texts["sure"].color) == ("big", "square", "blue")
     assert texts["unsure"] is not None and (texts["unsure"].size, texts["unsure"].shape, texts["unsure"].color) == (None, "square", "blue")
     assert texts["unsure"].asset == texts["sure"].asset
+    unsure_shape = texts["unsure shape"]
+    assert unsure_shape is not None and (unsure_shape.size, unsure_shape.shape, unsure_shape.color) == ("big", "square", "blue")

@@ -8,11 +8,12 @@ from cognitivedrone.reasoning.offline.perception import Billboard
 N_ASSETS = 5
 
 
-def board(picture: int, shape: str, color: str, u: float = 0.0, sure: float = 0.9, cut: bool = False) -> Billboard:
+def board(picture: int, shape: str, color: str, u: float = 0.0, sure: float = 0.9, cut: bool = False,
+          gate_seen: bool = True, looks_p: tuple = (1.0, 1.0, 1.0)) -> Billboard:
     probs = np.full(N_ASSETS, (1 - sure) / (N_ASSETS - 1))
     probs[picture] = sure
     return Billboard(u=0.95 if cut else u, v=-0.3, confidence=0.9, scale=0.2 if cut else 0.1, asset_probs=probs,
-                     size="big", shape=shape, color=color)
+                     size="big", shape=shape, color=color, looks_p=looks_p, gate_seen=gate_seen)
 
 
 def test_views_that_each_show_two_of_three_billboards_add_up_to_three():
@@ -46,10 +47,54 @@ def test_two_alike_billboards_in_one_view_are_two():
     assert len(m.boards()) == 2
 
 
-def test_the_clearest_sighting_is_kept():
+def test_whole_views_are_pooled_and_cut_ones_count_only_while_none_is_whole():
     m = BoardMemory()
     m.add([board(0, "round", "red", cut=True, sure=0.95)])
+    assert m.boards()[0].partly_seen and np.isclose(m.boards()[0].asset_probs.max(), 0.95)
     m.add([board(0, "round", "red", sure=0.7)])  # whole beats cut by the frame's edge
-    assert not m.boards()[0].partly_seen
+    assert not m.boards()[0].partly_seen and np.isclose(m.boards()[0].asset_probs.max(), 0.7)
     m.add([board(0, "round", "red", sure=0.9)])
-    assert m.boards()[0].asset_probs.max() == 0.9
+    assert np.isclose(m.boards()[0].asset_probs.max(), 0.8)  # the mean of the whole views
+    assert np.isclose(m.boards()[0].asset_probs.sum(), 1.0)
+
+
+def test_one_noisy_view_is_outvoted_by_the_others():
+    m = BoardMemory()
+    for _ in range(3):
+        m.add([board(2, "round", "red", sure=0.6)])
+    m.add([board(3, "round", "red", sure=0.8)])  # one frame's noise: a 9 read as a 6, surely
+    b = m.boards()[0]
+    assert int(b.asset_probs.argmax()) == 2
+
+
+def test_the_gate_is_read_from_views_that_show_it():
+    m = BoardMemory()
+    m.add([board(0, "round", "red", looks_p=(0.9, 0.9, 0.9))])
+    m.add([board(0, "triangle", "red", gate_seen=False, looks_p=(0.99, 0.99, 0.99))])  # gate cut off
+    m.add([board(0, "triangle", "red", gate_seen=False, looks_p=(0.99, 0.99, 0.99))])
+    b = m.boards()[0]
+    assert len(m.boards()) == 1 and b.shape == "round" and np.isclose(b.looks_p[1], 0.9)
+    m.add([board(0, "triangle", "red", looks_p=(0.9, 0.6, 0.9))])  # two views in frame disagree: less sure
+    b = m.boards()[0]
+    assert b.shape == "round" and np.isclose(b.looks_p[1], 0.45) and np.isclose(b.looks_p[2], 0.9)
+
+
+def test_a_billboard_is_tracked_by_where_it_is_while_its_gate_is_misread():
+    """A turn shifts every billboard alike; one whose gate is read otherwise in the next frame
+    (round, then triangle) stays one billboard, and its gate is the vote of its views."""
+    m = BoardMemory()
+    m.add([board(0, "round", "red", -0.5, looks_p=(0.9, 0.5, 0.9)), board(1, "square", "green", 0.0),
+           board(2, "triangle", "blue", 0.5, looks_p=(0.9, 0.9, 0.9))])
+    for shift in (0.1, 0.2):
+        m.add([board(0, "triangle", "red", -0.5 + shift, looks_p=(0.9, 0.9, 0.9)), board(1, "square", "green", shift),
+               board(2, "triangle", "blue", 0.5 + shift, looks_p=(0.9, 0.9, 0.9))])
+    boards = sorted(m.boards(), key=lambda b: int(b.asset_probs.argmax()))
+    assert len(m.entries) == 3 and [int(b.asset_probs.argmax()) for b in boards] == [0, 1, 2]
+    assert [b.shape for b in boards] == ["triangle", "square", "triangle"]
+
+
+def test_two_billboards_read_surely_as_different_pictures_are_never_tracked_together():
+    m = BoardMemory()
+    m.add([board(0, "round", "red", 0.0), board(1, "square", "green", 0.5)])
+    m.add([board(2, "round", "red", 0.05), board(1, "square", "green", 0.55)])  # another board came in where 0 was
+    assert len(m.entries) == 3

@@ -9,7 +9,12 @@ import torch
 
 from cognitivedrone.reasoning.offline.reader import (READER_WEIGHTS, ReaderConfig, ReaderNet, crop_boards, has_reader,
                                                      load_reader, save_reader)
-from cognitivedrone.reasoning.offline.reader_data import reader_only_art, synthetic_crops, texture_pool
+from cognitivedrone.reasoning.offline.reader_data import (
+    VALIDATION_ART,
+    reader_only_art,
+    synthetic_crops,
+    texture_pool,
+)
 
 PERCEPTION = Path(__file__).resolve().parents[2] / "checkpoints" / "perception"
 
@@ -53,6 +58,7 @@ def test_the_texture_pool_never_prints_held_out_art_or_fonts(monkeypatch):
     assert len({s.art for s in asked}) >= 4 and len({s.font for s in asked}) >= 8  # it does vary them
     assert {s.art for s in asked} & set(reader_only_art())  # and prints in styles no look draws
     assert not {s.art for s in asked} & set(HELD_OUT["art"])
+    assert VALIDATION_ART not in {s.art for s in asked}  # it measures reading art never printed
     assert not {assets.FONTS[s.font].family for s in asked} & set(HELD_OUT["font_family"])
 
 
@@ -113,3 +119,31 @@ def test_training_runs_end_to_end_and_resumes(tmp_path):
     weights = (out / READER_WEIGHTS).read_bytes()
     train_reader(tmp_path / "scenes", PERCEPTION, out, steps=3, batch=8, styles_per_asset=1, log=lambda *_: None)
     assert (out / STATE).read_text() == '{"step": 3}' and (out / READER_WEIGHTS).read_bytes() != weights
+    # On from that reader, restyled and in more art, in a new folder: it starts from its weights
+    # and reports how it reads the validation art, which no training run prints.
+    on = train_reader(tmp_path / "scenes", PERCEPTION, tmp_path / "reader-on", steps=1, batch=8, styles_per_asset=1,
+                      lr=1e-9, extra_art_share=0.4, restyle_p=1.0, init=out, log=lambda *_: None)
+    assert on["unseen_art"]["art"] == VALIDATION_ART and on["unseen_art"]["pictures"] > 50
+    assert 0 <= on["unseen_art"]["accuracy"] <= 1
+    start = load_reader(out).state_dict()
+    after = load_reader(tmp_path / "reader-on").state_dict()
+    assert torch.allclose(start["head.weight"], after["head.weight"], atol=1e-4)  # lr ~ 0: still the init's weights
+    other = ReaderNet(ReaderConfig(channels=(8, 8), assets=("digit:1", "digit:2")))
+    save_reader(other, tmp_path / "other")
+    with pytest.raises(ValueError, match="cannot start from it"):
+        train_reader(tmp_path / "scenes", PERCEPTION, tmp_path / "reader-bad", steps=1, batch=8, styles_per_asset=1,
+                     init=tmp_path / "other", log=lambda *_: None)
+
+
+def test_restyle_changes_what_it_is_asked_to_and_nothing_else():
+    from cognitivedrone.reasoning.offline.reader_data import restyle
+
+    tex = torch.from_numpy(np.random.default_rng(1).integers(0, 255, (32, 3, 16, 16)).astype(np.float32))
+    assert torch.equal(restyle(tex, torch.Generator().manual_seed(0), 0.0), tex)
+    a = restyle(tex, torch.Generator().manual_seed(0), 1.0)
+    assert torch.equal(a, restyle(tex, torch.Generator().manual_seed(0), 1.0))  # reproducible
+    assert a.shape == tex.shape and 0 <= float(a.min()) and float(a.max()) <= 255
+    assert all(not torch.equal(a[i], tex[i]) for i in range(len(tex)))  # every one drawn otherwise
+    half = restyle(tex, torch.Generator().manual_seed(0), 0.5)
+    same = sum(torch.equal(half[i], tex[i]) for i in range(len(tex)))
+    assert 4 <= same <= 28

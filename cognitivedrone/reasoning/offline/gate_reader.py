@@ -116,6 +116,13 @@ def load_gate_reader(path: str | Path) -> GateReaderNet:
 
 
 @torch.no_grad()
+def gate_in_frame(u: float, v: float, width: float, config: GateReaderConfig) -> bool:
+    """Whether the middle of the gate crop under a board at (u, v) of apparent width `width` lies in
+    the frame: where it does not (a narrow camera, a low mount, close up), the frame shows a gate
+    cut off or none, and its reading is a guess."""
+    return abs(u) <= 1.0 and v + config.below * 2 * width <= 1.0
+
+
 def read_gates(model: GateReaderNet, image: np.ndarray, boards: list) -> list[GateLooks]:
     """The looks of the gate under each billboard found in `image` (perception.Billboard list)."""
     if not boards:

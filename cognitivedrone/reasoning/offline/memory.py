@@ -5,21 +5,39 @@ from the start, and close to the gates fewer still. The reasoner adds each view'
 `BoardMemory` and answers over all of them, so "the largest number" is judged among every
 billboard seen, not the larger of the two in view.
 
-Which sighting is which billboard, with no map or odometry: the same gate (shape and colour) or
-the same picture, each read with confidence. A reading seen in few views of many (a gate misread
+Which sighting is which billboard, with no map or odometry: first where it is, then what it looks
+like. Between two views close in time every billboard moves alike (a turn shifts them all, flying
+on spreads them a little), so a view's billboards are matched to the last view's by position,
+after the shift most of them share (`_track`); a billboard not so tracked is matched by the same
+gate (shape and colour) or the same picture, each read with confidence. Tracking comes first
+because the looks are what is uncertain: a gate read round in one frame and triangular in the next
+is one billboard, not two. A reading seen in few views of many (a gate misread
 once) does not count as a billboard of its own (`boards`).
+
+Each billboard's reading pools its views: the picture probabilities averaged over the views that
+show it whole, the gate's size, shape and colour by a vote weighted by confidence over the views
+whose gate crop lies in the frame. A frame's noise and compression are its own, so one noisy view
+misreading a 9 as a 6 is outvoted by the others; a view that shows the gate cut off by the frame's
+bottom edge has no say in its colour while another shows it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:  # perception.py needs torch; this module does not
     from cognitivedrone.reasoning.offline.perception import Billboard
 
 SAME_PICTURE_P = 0.6  # a picture read at least this sure identifies its billboard across views
 RARE_SHARE = 1 / 3  # an entry seen in fewer than this share of the best-seen one's views is left out
+TRACK_REACH = 0.6  # board widths a billboard may move between two views beyond the shift they share
+# A shift only one billboard vouches for is believed only this small (image half-widths): a lone
+# billboard far from the last view's may be another one come into view.
+LONE_SHIFT = 0.3
 
 
 def _clarity(b: Billboard) -> float:
@@ -29,18 +47,85 @@ def _clarity(b: Billboard) -> float:
 
 @dataclass
 class Sighting:
-    board: Billboard  # the clearest view of it yet
-    views: int
+    clearest: Billboard  # the clearest single view of it yet
+    views: int = 0
+    # Pooled over views: picture probabilities (whole views, and cut ones apart), gate votes.
+    probs_whole: np.ndarray | None = None
+    probs_cut: np.ndarray | None = None
+    gate_reads: list = field(default_factory=list)  # (size, shape, colour) with their confidences, gate in frame
+    gate_reads_cut: list = field(default_factory=list)  # the same from views that cut the gate off
+    board: Billboard | None = None  # the pooled reading (`_pool`)
+
+    def add(self, b: Billboard) -> None:
+        self.views += 1
+        if _clarity(b) > _clarity(self.clearest):
+            self.clearest = b
+        p = np.asarray(b.asset_probs, np.float64)
+        if b.partly_seen:
+            self.probs_cut = p if self.probs_cut is None else self.probs_cut + p
+        else:
+            self.probs_whole = p if self.probs_whole is None else self.probs_whole + p
+        (self.gate_reads if b.gate_seen else self.gate_reads_cut).append(((b.size, b.shape, b.color), b.looks_p))
+        self._pool()
+
+    def _pool(self) -> None:
+        probs = self.probs_whole if self.probs_whole is not None else self.probs_cut
+        reads = self.gate_reads or self.gate_reads_cut
+        looks, looks_p = [], []
+        for k in range(3):
+            # Each view votes its confidence for what it read; the winner's confidence is its votes
+            # over the views: unanimous 0.95-sure views are 0.95 sure, a 2-to-1 split much less.
+            tally: dict[str, float] = defaultdict(float)
+            for values, confs in reads:
+                tally[values[k]] += float(confs[k])
+            value = max(tally, key=tally.get)
+            looks.append(value)
+            looks_p.append(tally[value] / len(reads))
+        self.board = replace(self.clearest, asset_probs=(probs / probs.sum()).astype(np.float32),
+                             size=looks[0], shape=looks[1], color=looks[2], looks_p=tuple(looks_p))
+
+
+def _same_picture_read_otherwise(a: Billboard, b: Billboard) -> bool:
+    """Both pictures read surely, and differently: not one billboard, wherever they are."""
+    return (a.asset_probs.max() >= SAME_PICTURE_P and b.asset_probs.max() >= SAME_PICTURE_P
+            and int(a.asset_probs.argmax()) != int(b.asset_probs.argmax()))
+
+
+def _track(last: list[Billboard], boards: list[Billboard]) -> dict[int, int]:
+    """Which of `boards` (this view) is which of `last` (the view before): {index in boards: index
+    in last}. Every pair proposes the shift all billboards made; the shift that carries the most
+    billboards onto one of the last view's, within TRACK_REACH board widths, wins (then the one
+    with the least left over). A shift that carries one billboard only must be small (LONE_SHIFT)."""
+    best: tuple[int, float] = (0, 0.0)
+    pairs: dict[int, int] = {}
+    for a in last:
+        for b in boards:
+            du, dv = b.u - a.u, b.v - a.v
+            taken: dict[int, int] = {}
+            err = 0.0
+            for i, nb in enumerate(boards):
+                dist = [abs(nb.u - du - o.u) + abs(nb.v - dv - o.v) for o in last]
+                j = int(np.argmin(dist))
+                reach = TRACK_REACH * 2 * max(nb.scale, last[j].scale)  # a width w spans 2w in uv
+                if dist[j] <= reach and j not in taken.values() and not _same_picture_read_otherwise(nb, last[j]):
+                    taken[i] = j
+                    err += dist[j]
+            if len(taken) < 2 and max(abs(du), abs(dv)) > LONE_SHIFT:
+                continue
+            if (len(taken), -err) > (best[0], -best[1]):
+                best, pairs = (len(taken), err), taken
+    return pairs
 
 
 class BoardMemory:
     def __init__(self):
         self.entries: list[Sighting] = []
+        self._last: list[tuple[Sighting, Billboard]] = []  # the last view's billboards and their entries
 
     def _match(self, b: Billboard) -> Sighting | None:
         picture = int(b.asset_probs.argmax())
         for e in self.entries:
-            if (e.board.shape, e.board.color) == (b.shape, b.color):
+            if (e.board.shape, e.board.color) == (b.shape, b.color) and not _same_picture_read_otherwise(e.board, b):
                 return e
         for e in self.entries:
             if (b.asset_probs.max() >= SAME_PICTURE_P and e.board.asset_probs.max() >= SAME_PICTURE_P
@@ -50,20 +135,22 @@ class BoardMemory:
 
     def add(self, boards: list[Billboard]) -> None:
         """One view's billboards. Two in one view are two billboards, whatever they look like."""
+        tracked = _track([b for _, b in self._last], boards) if self._last else {}
         taken: set[int] = set()
-        for b in sorted(boards, key=_clarity, reverse=True):
-            e = self._match(b)
+        view: list[tuple[Sighting, Billboard]] = []
+        for i in sorted(range(len(boards)), key=lambda k: (k not in tracked, -_clarity(boards[k]))):
+            b = boards[i]
+            e = self._last[tracked[i]][0] if i in tracked else self._match(b)
             if e is None or id(e) in taken:
-                self.entries.append(e := Sighting(b, 1))
-            else:
-                e.views += 1
-                if _clarity(b) > _clarity(e.board):
-                    e.board = b
+                self.entries.append(e := Sighting(b))
+            e.add(b)
             taken.add(id(e))
+            view.append((e, b))
+        self._last = view
 
     def boards(self) -> list[Billboard]:
-        """The billboards seen, in the order first seen, each by its clearest sighting; without the
-        rarely seen readings."""
+        """The billboards seen, in the order first seen, each its views' pooled reading; without
+        the rarely seen readings."""
         if not self.entries:
             return []
         most = max(e.views for e in self.entries)

@@ -121,6 +121,7 @@ class Billboard:
     shape: str
     color: str
     looks_p: tuple[float, float, float] = (1.0, 1.0, 1.0)  # how likely the size, shape and colour named are
+    gate_seen: bool = True  # the gate reader's crop under it is in the frame (gate_reader.gate_in_frame)
 
     @property
     def partly_seen(self) -> bool:

@@ -61,7 +61,7 @@ class OfflineReasoner(Reasoner):
 
     def perceive(self, image: np.ndarray):
         from cognitivedrone.policy.inputs import fit_image
-        from cognitivedrone.reasoning.offline.gate_reader import read_gates
+        from cognitivedrone.reasoning.offline.gate_reader import gate_in_frame, read_gates
         from cognitivedrone.reasoning.offline.perception import decode
         from cognitivedrone.reasoning.offline.reader import read_boards
 
@@ -78,6 +78,7 @@ class OfflineReasoner(Reasoner):
                 for board, looks in zip(boards, read_gates(self.gate_reader, image, boards)):
                     (board.size, p_size), (board.shape, p_shape), (board.color, p_color) = looks.size, looks.shape, looks.color
                     board.looks_p = (p_size, p_shape, p_color)
+                    board.gate_seen = gate_in_frame(board.u, board.v, board.scale, self.gate_reader.config)
         return boards
 
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite:

@@ -27,6 +27,8 @@ from cognitivedrone.reasoning.offline.reader import (
     save_reader,
 )
 from cognitivedrone.reasoning.offline.reader_data import (
+    TEXTURE_PX,
+    VALIDATION_ART,
     load_scene_files,
     scene_crops,
     synthetic_crops,
@@ -111,9 +113,34 @@ def evaluate_reader(reader: ReaderNet, perception, data: dict[str, np.ndarray]) 
             "reader_asset_accuracy": reader_ok / max(total, 1)}
 
 
+@torch.no_grad()
+def unseen_art_accuracy(reader: ReaderNet, art: str = VALIDATION_ART, copies: int = 4, seed: int = 123) -> dict:
+    """The share of `art`'s pictures (not digits or letters: fonts print those) the reader names
+    right from synthetic crops: how well it reads an art set no training run printed."""
+    from cognitivedrone.bench.assets import TextureStyle, art_styles_for, render_texture
+    from cognitivedrone.bench.episode import style_for
+
+    assets = reader.config.assets
+    idx = [i for i, a in enumerate(assets) if not a.startswith(("digit:", "letter:")) and art in art_styles_for(a)]
+    if not idx:
+        return {"art": art, "pictures": 0, "accuracy": None}
+    tex = torch.from_numpy(np.stack([render_texture(assets[i], TEXTURE_PX, style_for(TextureStyle(art=art), assets[i]))
+                                     for i in idx]))
+    labels, g, ok = torch.tensor(idx), torch.Generator().manual_seed(seed), 0
+    was_training = reader.training
+    reader.eval()
+    for _ in range(copies):
+        ok += int((reader(synthetic_crops(tex, reader.config.crop, g)).argmax(-1) == labels).sum())
+    reader.train(was_training)
+    return {"art": art, "pictures": len(idx), "accuracy": ok / (copies * len(idx))}
+
+
 def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, steps: int = 6000, batch: int = 256,
                  lr: float = 2e-3, styles_per_asset: int = 24, synthetic_share: float = 0.5, seed: int = 0,
-                 threads: int = 2, save_every: int = 500, extra_art_share: float = 0.0, log=print) -> dict:
+                 threads: int = 2, save_every: int = 500, extra_art_share: float = 0.0, restyle_p: float = 0.0,
+                 init: str | Path | None = None, log=print) -> dict:
+    """`init`: a reader to start from (its pictures must be the perception model's) instead of
+    fresh weights; `restyle_p`: the share of synthetic crops restyled (reader_data.restyle)."""
     from tqdm import tqdm
 
     torch.set_num_threads(threads)
@@ -134,8 +161,15 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
 
     crops = scene_crop_cache(out / "scene_crops.npz", files, cut, "asset", seed, "scene crops")
     log(f"scene crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
-    model, opt, sched, start = resume_training(out, STATE, READER_WEIGHTS, load_reader,
-                                               lambda: ReaderNet(ReaderConfig(assets=tuple(assets))), lr, steps)
+    def fresh() -> ReaderNet:
+        if init is None:
+            return ReaderNet(ReaderConfig(assets=tuple(assets)))
+        model = load_reader(init).train()
+        if model.config.assets != tuple(assets):
+            raise ValueError(f"{init}: the reader's pictures are not the perception model's; it cannot start from it")
+        return model
+
+    model, opt, sched, start = resume_training(out, STATE, READER_WEIGHTS, load_reader, fresh, lr, steps)
     rng = np.random.default_rng([seed, 2, start])
     gen = torch.Generator().manual_seed(seed * 100_003 + start)
     textures, tex_labels = torch.from_numpy(pool["images"]), torch.from_numpy(pool["labels"])
@@ -145,7 +179,8 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     for step in bar:
         pick = rng.integers(0, len(crops["labels"]), batch - n_syn)
         tpick = torch.from_numpy(rng.integers(0, len(tex_labels), n_syn))
-        x = torch.cat([torch.from_numpy(crops["images"][pick]), synthetic_crops(textures[tpick], model.config.crop, gen)])
+        x = torch.cat([torch.from_numpy(crops["images"][pick]), synthetic_crops(textures[tpick], model.config.crop, gen,
+                                                                                  restyle_p=restyle_p)])
         y = torch.cat([torch.from_numpy(crops["labels"][pick]), tex_labels[tpick]])
         if rng.random() < 0.5:  # a few pixels off (never mirrored: a mirrored 7 or flag is another picture)
             x = torch.roll(x, shifts=(int(rng.integers(-3, 4)), int(rng.integers(-3, 4))), dims=(1, 2))
@@ -162,6 +197,7 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
         log_and_save(out, step + 1, steps, save_every, "reader_metrics.jsonl", metrics, lambda: save_reader(model, out),
                      STATE, t0)
     result = evaluate_reader(model, grid, load_scenes(files[-1:]))
+    result["unseen_art"] = unseen_art_accuracy(model)
     (out / "reader_eval.json").write_text(json.dumps(result, indent=1) + "\n")
     log(f"held-out scenes: {result}")
     return result
