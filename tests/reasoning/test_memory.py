@@ -41,6 +41,24 @@ def test_a_reading_seen_once_among_many_views_is_left_out():
     assert len(m.boards()) == 3
 
 
+def test_a_picture_read_surely_in_two_brief_views_counts_unless_a_well_seen_billboard_shows_it():
+    # A narrow camera's look-around: two billboards in view throughout, the third at the sweep's end.
+    m = BoardMemory()
+    for _ in range(12):
+        m.add([board(0, "round", "red", -0.4), board(1, "square", "green", 0.4)])
+    m.add([board(2, "triangle", "blue", 0.8, sure=0.95)])
+    assert len(m.boards()) == 2  # one view is a glimpse: it may be a misread
+    m.add([board(2, "triangle", "blue", 0.8, sure=0.95)])
+    assert sorted(int(b.asset_probs.argmax()) for b in m.boards()) == [0, 1, 2]
+
+    m = BoardMemory()
+    for _ in range(12):
+        m.add([board(0, "round", "red", -0.4), board(1, "square", "green", 0.4)])
+    for _ in range(2):  # lost by the tracking, and read as a picture a well-seen billboard shows
+        m.add([board(1, "triangle", "blue", 0.8, sure=0.95)])
+    assert len(m.boards()) == 2
+
+
 def test_two_alike_billboards_in_one_view_are_two():
     m = BoardMemory()
     m.add([board(0, "round", "red", -0.4), board(0, "round", "red", 0.4)])

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # perception.py needs torch; this module does not
 
 SAME_PICTURE_P = 0.6  # a picture read at least this sure identifies its billboard across views
 RARE_SHARE = 1 / 3  # an entry seen in fewer than this share of the best-seen one's views is left out
+SURE_VIEWS = 2  # ...unless its picture, read surely, is in this many views and on no other (`boards`)
 TRACK_REACH = 0.6  # board widths a billboard may move between two views beyond the shift they share
 # A shift only one billboard vouches for is believed only this small (image half-widths): a lone
 # billboard far from the last view's may be another one come into view.
@@ -150,8 +151,15 @@ class BoardMemory:
 
     def boards(self) -> list[Billboard]:
         """The billboards seen, in the order first seen, each its views' pooled reading; without
-        the rarely seen readings."""
+        the rarely seen readings, except a picture read surely in SURE_VIEWS views or more that no
+        well-seen billboard shows: a narrow camera's look-around shows the third billboard in two
+        views of fifteen, and that is often the one asked for."""
         if not self.entries:
             return []
         most = max(e.views for e in self.entries)
-        return [e.board for e in self.entries if e.views >= RARE_SHARE * most]
+        common = {id(e) for e in self.entries if e.views >= RARE_SHARE * most}
+        shown = {int(e.board.asset_probs.argmax()) for e in self.entries
+                 if id(e) in common and e.board.asset_probs.max() >= SAME_PICTURE_P}
+        return [e.board for e in self.entries if id(e) in common or (
+            e.views >= SURE_VIEWS and e.board.asset_probs.max() >= SAME_PICTURE_P
+            and int(e.board.asset_probs.argmax()) not in shown)]
