@@ -61,15 +61,20 @@ class PilotConfig:
     # answer (or failure) is in, for at most this long: starting off on the words the reasoner is
     # about to rewrite sends the drone towards a gate it may then have to turn away from
     # (measured: 16 of 300 episodes lost).
-    first_answer_wait_s: float = 4.0
+    first_answer_wait_s: float = 5.0
     # Looking around while waiting: after `look_around_after_s` with no answer, turn in place
-    # `look_around_rad` one way, twice that back and return, at `look_around_rate` rad/s (3 s at
-    # the defaults, so the default wait holds it all). A narrow camera (a RealSense's 69°) shows
+    # `look_around_rad` one way, twice that back and return, at `look_around_rate` rad/s, holding
+    # `look_around_dwell_s` at either end (4 s at the defaults, so the default wait holds it all). A narrow camera (a RealSense's 69°) shows
     # two of three billboards from the start; the offline reasoner adds up what its views show
     # (reasoning/offline/memory.py). 0 turns nothing. An answer, or the wait's end, ends the turn.
     look_around_after_s: float = 1.0
     look_around_rad: float = 0.45
     look_around_rate: float = 0.6
+    # Held at each end of the turn: what only the turn's ends show, the billboard a narrow camera
+    # misses from the start, is then seen in more than one of the reasoner's views. Measured with
+    # the offline reasoner on randomized (300 episodes, original prompts): 92.3 % without, 94.0 %
+    # with 0.5 s (and the wait 4 -> 5 s); on its episodes with a camera under 75°, 81.4 -> 82.5 %.
+    look_around_dwell_s: float = 0.5
     # Finish looking around even when an answer came early: the first view may not hold the
     # billboard that answers "the earliest letter", and the reasoner's answer changes as its views
     # add up. Costs first_answer_wait_s once per instruction, only where a reasoner rewrites.
@@ -92,8 +97,10 @@ class PilotConfig:
             raise ValueError(f"Pilot mode must be one of {MODES}, got {self.mode!r}")
         if not self.reasoner_hz > 0 or not self.reasoner_timeout_s > 0 or self.first_answer_wait_s < 0:
             raise ValueError("reasoner_hz and reasoner_timeout_s must be > 0, first_answer_wait_s >= 0")
-        if not (self.look_around_after_s >= 0 and 0 <= self.look_around_rad <= math.pi and self.look_around_rate > 0):
-            raise ValueError("look_around_after_s >= 0, look_around_rad in [0, pi] and look_around_rate > 0")
+        if not (self.look_around_after_s >= 0 and 0 <= self.look_around_rad <= math.pi and self.look_around_rate > 0
+                and self.look_around_dwell_s >= 0):
+            raise ValueError("look_around_after_s >= 0, look_around_rad in [0, pi], look_around_rate > 0 and "
+                             "look_around_dwell_s >= 0")
         if not (0 < self.not_in_view_p < 1 and self.search_after_s >= 0 and self.search_yaw_rate >= 0
                 and self.search_max_s >= 0):
             raise ValueError("not_in_view_p must be in (0, 1); search_after_s, search_yaw_rate, search_max_s >= 0")
@@ -258,13 +265,19 @@ class Pilot:
         return self.safety.filter(cmd, t, self._last_frame_t, altitude_m)
 
     def _look_around(self, waited: float) -> VelocityCommand:
-        """Hover, then turn in place: +look_around_rad, back through 0 to -look_around_rad, and to 0."""
+        """Hover, then turn in place: +look_around_rad, hold look_around_dwell_s, back through 0 to
+        -look_around_rad, hold, and back to 0."""
         c = self.config
-        swept = (waited - c.look_around_after_s) * c.look_around_rate  # radians turned so far
-        if c.look_around_rad <= 0 or swept < 0 or swept >= 4 * c.look_around_rad:
+        if c.look_around_rad <= 0:
             return VelocityCommand.hover()
-        sign = -1.0 if c.look_around_rad <= swept < 3 * c.look_around_rad else 1.0
-        return VelocityCommand(0.0, 0.0, 0.0, sign * c.look_around_rate)
+        leg = c.look_around_rad / c.look_around_rate  # seconds to turn look_around_rad
+        elapsed = waited - c.look_around_after_s
+        for seconds, rate in ((leg, c.look_around_rate), (c.look_around_dwell_s, 0.0), (2 * leg, -c.look_around_rate),
+                              (c.look_around_dwell_s, 0.0), (leg, c.look_around_rate)):
+            if 0 <= elapsed < seconds:
+                return VelocityCommand(0.0, 0.0, 0.0, rate)
+            elapsed -= seconds
+        return VelocityCommand.hover()
 
     def _act(self, image, embedding) -> tuple[VelocityCommand, float | None]:
         """The policy's command and its "not in view" probability (None from an engine that

@@ -384,7 +384,7 @@ def test_while_the_reasoner_abstains_the_drone_looks_around_and_comes_back():
     start and home again (no translation), within the wait; then fly on the user's words."""
     eng = EchoEngine()
     cfg = PilotConfig(mode="sim", first_answer_wait_s=4.0, look_around_after_s=1.0, look_around_rad=0.45,
-                      look_around_rate=0.6)
+                      look_around_rate=0.6, look_around_dwell_s=0.0)
     p = Pilot(eng, Scripted(""), config=cfg)  # abstains every time
     p.set_instruction(USER)
     dt = 0.05
@@ -396,6 +396,23 @@ def test_while_the_reasoner_abstains_the_drone_looks_around_and_comes_back():
     assert 0.35 < heading.max() < 0.55 and -0.55 < heading.min() < -0.35
     assert heading[-1] == pytest.approx(0.0, abs=0.05)
     assert p.on_frame(frame(), 4.0).vx == pytest.approx(eng.code(USER))  # the wait is over
+
+
+def test_the_look_around_holds_at_either_end():
+    eng = EchoEngine()
+    cfg = PilotConfig(mode="sim", first_answer_wait_s=5.0, look_around_after_s=1.0, look_around_rad=0.45,
+                      look_around_rate=0.6, look_around_dwell_s=0.5)
+    p = Pilot(eng, Scripted(""), config=cfg)
+    p.set_instruction(USER)
+    dt = 0.05
+    cmds = [p.on_frame(frame(), k * dt) for k in range(int(5.0 / dt))]
+    heading = np.cumsum([c.yaw_rate * dt for c in cmds])
+    t = np.arange(len(cmds)) * dt
+    # still at either end for most of the hold: 1.75-2.25 s at +0.45 rad, 3.75-4.25 s at -0.45 rad
+    at_left, at_right = heading[(t > 1.9) & (t < 2.2)], heading[(t > 3.9) & (t < 4.2)]
+    assert np.ptp(at_left) < 0.02 and 0.35 < at_left.mean() < 0.55
+    assert np.ptp(at_right) < 0.02 and -0.55 < at_right.mean() < -0.35
+    assert heading[-1] == pytest.approx(0.0, abs=0.05)
 
 
 def test_an_answer_ends_the_look_around():

@@ -52,7 +52,7 @@ PARAMS = [
           "look at stamps (a camera that does not stamp with this machine's clock)", non_negative, "a number >= 0"),
     Param("watchdog_hz", 100.0, "rate of the timer that re-sends the filtered command between frames (Hz)",
           positive, "a number > 0"),
-    Param("wait_for_rewrite_s", 4.0, "after a new instruction, wait this long for reasoner_node's rewrites, "
+    Param("wait_for_rewrite_s", 5.0, "after a new instruction, wait this long for reasoner_node's rewrites, "
           "hovering, then after 1 s turning in place to show it more billboards; then fly the newest (0: fly "
           "on the user's words at once, e.g. without a reasoner_node)",
           non_negative, "a number >= 0"),
