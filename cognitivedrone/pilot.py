@@ -75,6 +75,20 @@ class PilotConfig:
     # the offline reasoner on randomized (300 episodes, original prompts): 92.3 % without, 94.0 %
     # with 0.5 s (and the wait 4 -> 5 s); on its episodes with a camera under 75°, 81.4 -> 82.5 %.
     look_around_dwell_s: float = 0.5
+    # Then turn to face the billboard of the gate the answer names, where the reasoner says where it
+    # stood (Rewrite.target_u: the offline reasoner does) and the camera's horizontal field of view
+    # is known, for at most face_answer_max_s more: with a narrow camera the gate may be out of view
+    # from where the drone started. Heading is what the Pilot itself commanded since the
+    # instruction (no odometry needed). Sim mode only: a threaded loop's answer does not say which
+    # frame it came from.
+    face_answer: bool = True
+    camera_hfov_deg: float | None = None
+    face_answer_max_s: float = 2.0
+    # ...but only as far as brings the billboard within this share of half the field of view off
+    # the centre: a gate already well in view is left to the policy, which flies a curve through it
+    # (facing small gates off to the side head-on, straight at them, flew 6 of 300 classic
+    # episodes into a bar).
+    face_within: float = 0.5
     # Finish looking around even when an answer came early: the first view may not hold the
     # billboard that answers "the earliest letter", and the reasoner's answer changes as its views
     # add up. Costs first_answer_wait_s once per instruction, only where a reasoner rewrites.
@@ -101,6 +115,10 @@ class PilotConfig:
                 and self.look_around_dwell_s >= 0):
             raise ValueError("look_around_after_s >= 0, look_around_rad in [0, pi], look_around_rate > 0 and "
                              "look_around_dwell_s >= 0")
+        if self.camera_hfov_deg is not None and not 0 < self.camera_hfov_deg < 180:
+            raise ValueError(f"camera_hfov_deg must be in (0, 180), got {self.camera_hfov_deg}")
+        if not (self.face_answer_max_s >= 0 and 0 <= self.face_within < 1):
+            raise ValueError("face_answer_max_s must be >= 0 and face_within in [0, 1)")
         if not (0 < self.not_in_view_p < 1 and self.search_after_s >= 0 and self.search_yaw_rate >= 0
                 and self.search_max_s >= 0):
             raise ValueError("not_in_view_p must be in (0, 1); search_after_s, search_yaw_rate, search_max_s >= 0")
@@ -121,6 +139,8 @@ WAITING = "waiting for the reasoner's first answer"
 NO_INSTRUCTION = "no instruction yet"
 SEARCHING = "searching: no gate in view"
 GATE_LOST = "hovering: no gate found"
+FACING = "turning to face the answer's billboard"
+FACE_TOLERANCE_RAD = 0.05
 
 
 class Pilot:
@@ -147,11 +167,16 @@ class Pilot:
         self._wait_since = None
         self._last_frame_t: float | None = None
         self._next_reason_t: float | None = None
-        self._pending: tuple[int, Rewrite] | None = None  # sim mode: applied at the next frame
+        self._pending: tuple[int, Rewrite, float] | None = None  # sim mode: applied at the next frame
         self._loop: ReasonerLoop | None = None
         self.guard = FrameGuard(config.frame_guard)
         self.status = ""  # why the Pilot is not flying the policy's command now ("" if it is)
         self._absent_since: float | None = None  # first frame of the current "not in view" run
+        # Heading (rad, left positive) turned since the instruction, from the commands sent; the
+        # heading to face once the look-around is over (None: none known), and whether it is done.
+        self._heading, self._heading_t, self._yaw_out = 0.0, None, 0.0
+        self._face: float | None = None
+        self._faced = False
         self._search_dir = 1.0
         if reasoner is not None:
             self._loop = ReasonerLoop(reasoner, config.reasoner_hz, config.reasoner_timeout_s, self._on_answer,
@@ -177,6 +202,8 @@ class Pilot:
             self._answered = self.reasoner is None and not self.config.external_rewrites
             self._wait_since: float | None = None
             self._absent_since = None
+            self._heading, self._heading_t, self._yaw_out = 0.0, None, 0.0
+            self._face, self._faced = None, False
             generation = self._generation
         if self._loop is not None:
             self._loop.set_task(generation, text)
@@ -215,6 +242,16 @@ class Pilot:
         frame for the reasoner (an array, or a callable returning one, called only when the
         reasoner runs); default: the policy's frame. `taken_t`: when the camera took it, on the
         same clock (default `t`): how fresh the view is counts from then, not from its arrival."""
+        now = finite_or_none(t)
+        if now is not None:  # the heading turned since the last frame, at the yaw rate then sent
+            if self._heading_t is not None:
+                self._heading += self._yaw_out * min(max(now - self._heading_t, 0.0), 0.5)
+            self._heading_t = now
+        cmd = self._on_frame(image, t, altitude_m, reasoner_image, taken_t)
+        self._yaw_out = cmd.yaw_rate if math.isfinite(cmd.yaw_rate) else 0.0
+        return cmd
+
+    def _on_frame(self, image, t, altitude_m, reasoner_image, taken_t) -> VelocityCommand:
         try:
             image = check_image(image, self.engine.image_size)
             if taken_t is not None and (taken_t := finite_or_none(taken_t)) is None:
@@ -254,6 +291,11 @@ class Pilot:
                 self.status = WAITING
                 self._last_cmd = self._look_around(waited)
                 return self.safety.filter(self._last_cmd, t, self._last_frame_t, altitude_m)
+            turn = self._face_answer(waited)
+            if turn is not None:
+                self.status = FACING
+                self._last_cmd = turn
+                return self.safety.filter(turn, t, self._last_frame_t, altitude_m)
         try:
             cmd, not_in_view = self._act(image, active[1])
         except Exception as exc:  # the engine failing must not take the drone down with it
@@ -278,6 +320,22 @@ class Pilot:
                 return VelocityCommand(0.0, 0.0, 0.0, rate)
             elapsed -= seconds
         return VelocityCommand.hover()
+
+    def _face_answer(self, waited: float) -> VelocityCommand | None:
+        """After the look-around: a turn in place towards the answer's billboard, or None when it is
+        within `face_within` of the view's centre, when none is known, or when face_answer_max_s is up.
+        Done once per instruction: the policy steers from then on."""
+        c = self.config
+        if self._faced or self._face is None or waited >= c.first_answer_wait_s + c.face_answer_max_s:
+            self._faced = True
+            return None
+        error = math.remainder(self._face - self._heading, math.tau)
+        if abs(error) <= c.face_within * math.radians(c.camera_hfov_deg) / 2 + FACE_TOLERANCE_RAD:
+            self._faced = True
+            return None
+        # Slowing into the heading (the safety filter limits yaw acceleration), never to a crawl.
+        rate = min(c.look_around_rate, max(0.15, 2.0 * abs(error)))
+        return VelocityCommand(0.0, 0.0, 0.0, math.copysign(rate, error))
 
     def _act(self, image, embedding) -> tuple[VelocityCommand, float | None]:
         """The policy's command and its "not in view" probability (None from an engine that
@@ -319,7 +377,7 @@ class Pilot:
         """`status` when the Pilot hovers or searches out of doubt (an unflyable frame, no gate in
         view), else "": waiting for an instruction or the reasoner's first answer is no doubt.
         What hosts report: ROS diagnostics and logs, results.json."""
-        return "" if self.status in (WAITING, NO_INSTRUCTION) else self.status
+        return "" if self.status in (WAITING, NO_INSTRUCTION, FACING) else self.status
 
     def tick(self, t: float, altitude_m: float | None = None) -> VelocityCommand:
         """For hosts on a timer between frames: the last policy command again, filtered (so it
@@ -338,17 +396,31 @@ class Pilot:
             gen, user = self._generation, self._user
             rw = self._loop.ask_within_timeout(user, image)
             if rw is not None:
-                self._pending = (gen, rw)  # used from the next frame on: the answer takes time
+                self._pending = (gen, rw, self._heading)  # used from the next frame on: the answer takes time
             else:
                 self._on_answer(gen, None)
 
-    def _on_answer(self, generation: int, rw: Rewrite | None) -> None:
+    def _on_answer(self, generation: int, rw: Rewrite | None, heading: float | None = None) -> None:
         """An answer (None: the call failed, so fly on the user's words) about instruction
-        `generation`: from the slow loop's thread, or in step with the frames in sim mode."""
-        if rw is not None:
-            self._apply(generation, rw)
+        `generation`: from the slow loop's thread, or in step with the frames in sim mode, where
+        `heading` is the Pilot's heading when the frame it answers was taken."""
+        before = self.instruction
+        if rw is not None and self._apply(generation, rw):
+            # The newest view's bearing; an answer unchanged from a view that does not show its
+            # billboard keeps the last one.
+            bearing = self._bearing(rw, heading) if self.config.face_answer else None
+            if bearing is not None or self.instruction != before:
+                self._face = bearing
         if rw is None or rw.text.strip():  # failed, or answered; an abstention keeps waiting
             self._mark_answered(generation)
+
+    def _bearing(self, rw: Rewrite, heading: float | None) -> float | None:
+        """The heading that faces the answer's billboard: where it stood in the frame (target_u),
+        turned into an angle by the camera's field of view, from the heading then."""
+        u, fov = finite_or_none(rw.target_u), self.config.camera_hfov_deg
+        if u is None or heading is None or fov is None or abs(u) > 1.0:
+            return None
+        return heading - math.atan(u * math.tan(math.radians(fov) / 2))  # u right, yaw left
 
     def _apply(self, generation: int, rw: Rewrite) -> bool:
         target = accept(rw, self.stats, self._warn)

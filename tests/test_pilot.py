@@ -1,6 +1,7 @@
 """Pilot: the fast loop never waits for the reasoner, and bad answers change nothing."""
 
 import itertools
+import math
 import time
 
 import numpy as np
@@ -437,3 +438,47 @@ def test_a_survey_finishes_looking_around_before_flying_the_early_answer():
     assert cmds[41].vx == pytest.approx(eng.code(GOOD))  # and then flew the answer
     p.set_instruction("fly through the blue gate")  # each new instruction surveys again
     assert p.on_frame(frame(), 4.6).vx == 0.0
+
+
+class Pointing(Reasoner):
+    """Answers GOOD and, while the drone holds still (the first 5 s at 2 Hz), says where its
+    billboard stands across the frame (Rewrite.target_u); then no longer sees it."""
+
+    name = "pointing"
+
+    def __init__(self, u):
+        self.u, self.calls = u, 0
+
+    def rewrite(self, instruction, image):
+        self.calls += 1
+        return Rewrite(GOOD, target_u=self.u if self.calls <= 10 else None)
+
+
+def survey_then_fly(reasoner, **config):
+    eng = EchoEngine()
+    cfg = PilotConfig(mode="sim", reasoner_hz=2.0, first_answer_wait_s=5.0, look_around_rad=0.0, **config)
+    p = Pilot(eng, reasoner, config=cfg)
+    p.set_instruction(USER)
+    dt = 0.05
+    cmds = [p.on_frame(frame(), k * dt) for k in range(int(8.0 / dt))]
+    after = cmds[int(5.0 / dt):]  # the look-around is over
+    heading_after = np.cumsum([c.yaw_rate * dt for c in after])
+    return eng, after, heading_after
+
+
+def test_after_the_look_around_it_turns_until_the_answers_billboard_is_well_in_view():
+    # Seen from heading 0 (no look-around here): the billboard 0.8 of the way to the right edge of a 60° view,
+    # 24.8° right; turned until it is within half of the half-view (15°) of the centre, then flown.
+    eng, after, heading = survey_then_fly(Pointing(0.8), camera_hfov_deg=60.0)
+    flying = next(k for k, c in enumerate(after) if c.vx != 0.0)
+    assert flying > 0 and all(c.yaw_rate < 0 for c in after[:flying])  # right, in place, then flown
+    assert math.radians(-24.8 + 15) - 0.08 < heading[flying - 1] < math.radians(-24.8 + 15) + 0.06  # 0.05 tolerance
+    assert after[-1].vx == pytest.approx(eng.code(GOOD))
+
+
+def test_no_turn_where_the_billboard_is_in_view_or_its_place_unknown():
+    for reasoner, fov in ((Pointing(0.3), 60.0), (Pointing(0.8), None), (Pointing(None), 60.0)):
+        eng, after, _ = survey_then_fly(reasoner, camera_hfov_deg=fov)
+        assert after[0].yaw_rate == 0.0 and after[0].vx == pytest.approx(eng.code(GOOD))
+    eng, after, _ = survey_then_fly(Pointing(0.8), camera_hfov_deg=60.0, face_answer=False)
+    assert after[0].yaw_rate == 0.0 and after[0].vx == pytest.approx(eng.code(GOOD))

@@ -25,6 +25,7 @@ class EpisodeContext:
     control_hz: float = 10.0
     camera: Callable[[int], np.ndarray] | None = None  # the FPV at another resolution (a reasoner's camera)
     view_camera: object | None = None  # the look's CameraConfig when not classic (privileged pilots look for the gate)
+    camera_fov_deg: float | None = None  # the FPV camera's field of view (a drone's camera calibration says it)
 
 
 class Agent(Protocol):
@@ -110,7 +111,7 @@ class CheckpointAgent:
         self.ctx = ctx
         self.k = 0
         safety = SafetyFilter(SafetyConfig.for_airframe(ctx.airframe))
-        self.pilot = Pilot(self.engine, self.reasoner, safety, PilotConfig(mode="sim"))
+        self.pilot = Pilot(self.engine, self.reasoner, safety, PilotConfig(mode="sim", camera_hfov_deg=ctx.camera_fov_deg))
         self.pilot.set_instruction(ctx.instruction)
         self.last_doubt = ""
         # The reasoner's own camera, rendered only when the reasoner runs (made once per episode).

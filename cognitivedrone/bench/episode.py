@@ -100,7 +100,7 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
         episode=episode, instruction=prompt, gate_poses=[g.pose for g in env.world.gates],
         limits=(a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate), airframe=env.config.airframe,
         control_hz=env.config.control_hz, camera=env.render_fpv,
-        view_camera=None if env.look.is_classic else env.camera_config,
+        view_camera=None if env.look.is_classic else env.camera_config, camera_fov_deg=env.camera_config.fov_deg,
     )
     agent.reset(ctx)
     rec = None

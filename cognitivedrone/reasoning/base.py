@@ -13,6 +13,10 @@ class Rewrite:
     text: str  # the backend's answer, as it gave it (Pilot parses and checks it before use)
     rationale: str = ""
     latency_s: float = 0.0
+    # Where the billboard of the gate named stood across the frame the answer was made from: -1 the
+    # left edge, 1 the right; None where it is not in that frame or the backend does not say. The
+    # Pilot turns to face it before flying (PilotConfig.face_answer).
+    target_u: float | None = None
 
 
 class ReasonerError(RuntimeError):

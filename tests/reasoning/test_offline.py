@@ -50,6 +50,22 @@ def test_answer_is_kept_when_fewer_billboards_are_in_view(start_frames):
     blank = np.full_like(frames[0], 255)  # nothing in view
     again = r.rewrite(ep.prompt, blank)
     assert again.text == first.text
+    assert first.target_u is not None and again.target_u is None  # where it was; not in this view
+
+
+def test_an_answer_says_where_its_billboard_stands_across_the_frame(start_frames):
+    """The smoke suite's gates stand left, middle, right (1, 2, 3) of the start view."""
+    eps, frames = start_frames
+    r = make_reasoner("offline")
+    where: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    for ep, frame in zip(eps, frames):
+        rw = r.rewrite(ep.prompt, frame)
+        target = parse_simple_form(rw.text)
+        if target is not None and target.asset == ep.options[ep.target_index] and rw.target_u is not None:
+            where[ep.target_index].append(rw.target_u)
+    assert all(len(us) >= 3 for us in where.values()), where
+    assert max(where[0]) < min(where[1]) and max(where[1]) < min(where[2])
+    assert all(-1 <= u <= 1 for us in where.values() for u in us)
 
 
 def test_a_new_task_with_the_same_words_starts_afresh(start_frames):

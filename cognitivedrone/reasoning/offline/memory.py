@@ -149,17 +149,26 @@ class BoardMemory:
             view.append((e, b))
         self._last = view
 
+    def in_view(self, entry: Sighting) -> Billboard | None:
+        """This view's sighting of `entry` (one of `sightings()`), or None where this view does not
+        show it."""
+        return next((b for e, b in self._last if e is entry), None)
+
     def boards(self) -> list[Billboard]:
-        """The billboards seen, in the order first seen, each its views' pooled reading; without
-        the rarely seen readings, except a picture read surely in SURE_VIEWS views or more that no
-        well-seen billboard shows: a narrow camera's look-around shows the third billboard in two
-        views of fifteen, and that is often the one asked for."""
+        """The billboards seen, in the order first seen, each its views' pooled reading (`sightings`)."""
+        return [e.board for e in self.sightings()]
+
+    def sightings(self) -> list[Sighting]:
+        """The billboards seen, in the order first seen; without the rarely seen readings, except a
+        picture read surely in SURE_VIEWS views or more that no well-seen billboard shows: a narrow
+        camera's look-around shows the third billboard in two views of fifteen, and that is often
+        the one asked for."""
         if not self.entries:
             return []
         most = max(e.views for e in self.entries)
         common = {id(e) for e in self.entries if e.views >= RARE_SHARE * most}
         shown = {int(e.board.asset_probs.argmax()) for e in self.entries
                  if id(e) in common and e.board.asset_probs.max() >= SAME_PICTURE_P}
-        return [e.board for e in self.entries if id(e) in common or (
+        return [e for e in self.entries if id(e) in common or (
             e.views >= SURE_VIEWS and e.board.asset_probs.max() >= SAME_PICTURE_P
             and int(e.board.asset_probs.argmax()) not in shown)]

@@ -5,6 +5,7 @@ solver answers the question over the vocabulary's facts."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -86,16 +87,22 @@ class OfflineReasoner(Reasoner):
         memory, seen_before = self._best, self._seen.setdefault(instruction, BoardMemory())
         in_view = self.perceive(image)
         seen_before.add(in_view)
-        boards = seen_before.boards()
+        entries = seen_before.sightings()
+        boards = [e.board for e in entries]
         best = memory.get(instruction)
+
+        def kept(why: str) -> Rewrite:  # the best answer yet, with where its billboard is now
+            n, margin, rw, entry = best
+            return replace(rw, rationale=why, latency_s=time.perf_counter() - t0, target_u=self._u(seen_before, entry))
+
         if best is not None and len(boards) < best[0]:
-            return Rewrite(best[2].text, best[2].rationale + " (kept: fewer billboards in view now)", time.perf_counter() - t0)
+            return kept(best[2].rationale + " (kept: fewer billboards in view now)")
         seen = ", ".join(f"{b.color} {b.shape} gate: {self._label(b.asset_probs.argmax())}" for b in boards)
         choice = self.solver.choose(instruction, [b.asset_probs for b in boards], [b.partly_seen for b in boards])
         if choice is None:
             why = f"no confident answer ({len(in_view)} billboard(s) in view, {len(boards)} seen: {seen or 'none'})"
             if best is not None:
-                return Rewrite(best[2].text, why, time.perf_counter() - t0)
+                return kept(why)
             # A picture the words name ("the pilot", "7 - 5") is known without seeing it: ask for it
             # by the picture alone, and the policy looks for it (with a narrow camera it may be out
             # of view). Not kept as the best answer: the first confident one from a view replaces it.
@@ -109,8 +116,15 @@ class OfflineReasoner(Reasoner):
         text = Target(size, b.shape, b.color, self.assets[choice.asset]).sentence()
         rw = Rewrite(text, f"{choice.rationale}; seen {seen}", time.perf_counter() - t0)
         if best is None or len(boards) > best[0] or choice.margin >= best[1]:
-            best = memory[instruction] = (len(boards), choice.margin, rw)
-        return best[2]
+            best = memory[instruction] = (len(boards), choice.margin, rw, entries[choice.index])
+        return kept(best[2].rationale)
+
+    @staticmethod
+    def _u(memory: BoardMemory, entry) -> float | None:
+        """Where `entry`'s billboard is across this view (Rewrite.target_u); None if out of it or cut
+        by its left or right edge (its centre would be a guess)."""
+        b = memory.in_view(entry)
+        return None if b is None or abs(b.u) + b.scale > 1.0 else float(b.u)
 
     def _label(self, index: int) -> str:
         from cognitivedrone.reasoning.simple_form import asset_label
