@@ -64,9 +64,10 @@ class PilotConfig:
     first_answer_wait_s: float = 5.0
     # Looking around while waiting: after `look_around_after_s` with no answer, turn in place
     # `look_around_rad` one way, twice that back and return, at `look_around_rate` rad/s, holding
-    # `look_around_dwell_s` at either end (4 s at the defaults, so the default wait holds it all). A narrow camera (a RealSense's 69°) shows
-    # two of three billboards from the start; the offline reasoner adds up what its views show
-    # (reasoning/offline/memory.py). 0 turns nothing. An answer, or the wait's end, ends the turn.
+    # `look_around_dwell_s` at either end (4 s at the defaults, so the default wait holds it all).
+    # A narrow camera (a RealSense's 69°) shows two of three billboards from the start; the offline
+    # reasoner adds up what its views show (reasoning/offline/memory.py). 0 turns nothing. An
+    # answer, or the wait's end, ends the turn.
     look_around_after_s: float = 1.0
     look_around_rad: float = 0.45
     look_around_rate: float = 0.6

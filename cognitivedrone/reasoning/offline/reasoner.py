@@ -92,7 +92,7 @@ class OfflineReasoner(Reasoner):
         best = memory.get(instruction)
 
         def kept(why: str) -> Rewrite:  # the best answer yet, with where its billboard is now
-            n, margin, rw, entry = best
+            rw, entry = best[2], best[3]
             return replace(rw, rationale=why, latency_s=time.perf_counter() - t0, target_u=self._u(seen_before, entry))
 
         if best is not None and len(boards) < best[0]:
