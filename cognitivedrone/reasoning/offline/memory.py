@@ -92,6 +92,13 @@ def _same_picture_read_otherwise(a: Billboard, b: Billboard) -> bool:
             and int(a.asset_probs.argmax()) != int(b.asset_probs.argmax()))
 
 
+def _read_as_another(entry: Billboard, b: Billboard) -> bool:
+    """`b`'s picture read surely, and not as `entry`'s: not that billboard by its gate's looks alone
+    (a distractor or another gate's billboard may stand by the same looks). An unsure reading of
+    `b` says little: a far view of a billboard read surely up close is often misread."""
+    return b.asset_probs.max() >= SAME_PICTURE_P and int(entry.asset_probs.argmax()) != int(b.asset_probs.argmax())
+
+
 def _track(last: list[Billboard], boards: list[Billboard]) -> dict[int, int]:
     """Which of `boards` (this view) is which of `last` (the view before): {index in boards: index
     in last}. Every pair proposes the shift all billboards made; the shift that carries the most
@@ -121,12 +128,14 @@ def _track(last: list[Billboard], boards: list[Billboard]) -> dict[int, int]:
 class BoardMemory:
     def __init__(self):
         self.entries: list[Sighting] = []
+        self._settled: set[int] = set()  # entries once counted with SURE_VIEWS views or more (`sightings`)
+        self._together: set[frozenset[int]] = set()  # pairs of entries one view showed both of
         self._last: list[tuple[Sighting, Billboard]] = []  # the last view's billboards and their entries
 
     def _match(self, b: Billboard) -> Sighting | None:
         picture = int(b.asset_probs.argmax())
         for e in self.entries:
-            if (e.board.shape, e.board.color) == (b.shape, b.color) and not _same_picture_read_otherwise(e.board, b):
+            if (e.board.shape, e.board.color) == (b.shape, b.color) and not _read_as_another(e.board, b):
                 return e
         for e in self.entries:
             if (b.asset_probs.max() >= SAME_PICTURE_P and e.board.asset_probs.max() >= SAME_PICTURE_P
@@ -148,6 +157,7 @@ class BoardMemory:
             taken.add(id(e))
             view.append((e, b))
         self._last = view
+        self._together |= {frozenset((id(a), id(c))) for i, (a, _) in enumerate(view) for c, _ in view[i + 1:]}
 
     def in_view(self, entry: Sighting) -> Billboard | None:
         """This view's sighting of `entry` (one of `sightings()`), or None where this view does not
@@ -158,17 +168,43 @@ class BoardMemory:
         """The billboards seen, in the order first seen, each its views' pooled reading (`sightings`)."""
         return [e.board for e in self.sightings()]
 
-    def sightings(self) -> list[Sighting]:
+    def sightings(self, rare_too: bool = False) -> list[Sighting]:
         """The billboards seen, in the order first seen; without the rarely seen readings, except a
         picture read surely in SURE_VIEWS views or more that no well-seen billboard shows: a narrow
         camera's look-around shows the third billboard in two views of fifteen, and that is often
         the one asked for."""
+        if rare_too:  # every entry, each picture once (the best seen entry that reads it surely)
+            return self._one_per_picture(list(self.entries))
         if not self.entries:
             return []
         most = max(e.views for e in self.entries)
         common = {id(e) for e in self.entries if e.views >= RARE_SHARE * most}
         shown = {int(e.board.asset_probs.argmax()) for e in self.entries
                  if id(e) in common and e.board.asset_probs.max() >= SAME_PICTURE_P}
-        return [e for e in self.entries if id(e) in common or (
+        counted = [e for e in self.entries if id(e) in common or id(e) in self._settled or (
             e.views >= SURE_VIEWS and e.board.asset_probs.max() >= SAME_PICTURE_P
             and int(e.board.asset_probs.argmax()) not in shown)]
+        # Once counted from more than one view, a billboard stays: the drone keeps seeing the one
+        # ahead of it, and a billboard seen only during the look-around must not drop out of the
+        # question as the one ahead gathers views.
+        self._settled |= {id(e) for e in counted if e.views >= SURE_VIEWS}
+        return self._one_per_picture(counted)
+
+    def _one_per_picture(self, counted: list[Sighting]) -> list[Sighting]:
+        """No two billboards of a task show one picture: two entries read surely as the same
+        picture, never in one view together, are one billboard tracked apart, and the better seen
+        one speaks for it."""
+        best_seen: dict[int, Sighting] = {}
+        for e in counted:
+            if e.board.asset_probs.max() >= SAME_PICTURE_P:
+                k = int(e.board.asset_probs.argmax())
+                if k not in best_seen or e.views > best_seen[k].views:
+                    best_seen[k] = e
+
+        def stays(e: Sighting) -> bool:
+            if e.board.asset_probs.max() < SAME_PICTURE_P:
+                return True
+            first = best_seen[int(e.board.asset_probs.argmax())]
+            return first is e or frozenset((id(e), id(first))) in self._together
+
+        return [e for e in counted if stays(e)]

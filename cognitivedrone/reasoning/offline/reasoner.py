@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
-from cognitivedrone.reasoning.offline.memory import BoardMemory
+from cognitivedrone.reasoning.offline.memory import SAME_PICTURE_P, BoardMemory
 from cognitivedrone.reasoning.simple_form import Target
 
 DEFAULT_PERCEPTION = Path(__file__).resolve().parents[3] / "checkpoints" / "perception"
@@ -95,10 +95,20 @@ class OfflineReasoner(Reasoner):
             rw, entry = best[2], best[3]
             return replace(rw, rationale=why, latency_s=time.perf_counter() - t0, target_u=self._u(seen_before, entry))
 
-        if best is not None and len(boards) < best[0]:
+        if best is not None and len(boards) < best[0] and not best[4]:
             return kept(best[2].rationale + " (kept: fewer billboards in view now)")
-        seen = ", ".join(f"{b.color} {b.shape} gate: {self._label(b.asset_probs.argmax())}" for b in boards)
         choice = self.solver.choose(instruction, [b.asset_probs for b in boards], [b.partly_seen for b in boards])
+        if (choice is None or choice.weak) and self.solver.fit(instruction)[1] is None:
+            # Nothing counted fits well: a billboard seen too rarely to count (the third one, shown
+            # once by a narrow camera's look-around) may show what is asked for, read surely.
+            # (Not for "the largest": there every billboard counts, and a rare one may be a ghost.)
+            everything = seen_before.sightings(rare_too=True)
+            rescue = self.solver.choose(instruction, [e.board.asset_probs for e in everything],
+                                        [e.board.partly_seen for e in everything])
+            if (rescue is not None and rescue.fit >= SAME_PICTURE_P
+                    and all(everything[rescue.index] is not e for e in entries)):
+                entries, boards, choice = everything, [e.board for e in everything], rescue
+        seen = ", ".join(f"{b.color} {b.shape} gate: {self._label(b.asset_probs.argmax())}" for b in boards)
         if choice is None:
             why = f"no confident answer ({len(in_view)} billboard(s) in view, {len(boards)} seen: {seen or 'none'})"
             if best is not None:
@@ -115,8 +125,10 @@ class OfflineReasoner(Reasoner):
         size = b.size if b.looks_p[0] >= SIZE_NAMED_ABOVE else None
         text = Target(size, b.shape, b.color, self.assets[choice.asset]).sentence()
         rw = Rewrite(text, f"{choice.rationale}; seen {seen}", time.perf_counter() - t0)
-        if best is None or len(boards) > best[0] or choice.margin >= best[1]:
-            best = memory[instruction] = (len(boards), choice.margin, rw, entries[choice.index])
+        # A weak answer (no reading fits well) gives way to any answer that is not; never the reverse.
+        if (best is None or (best[4] and not choice.weak)
+                or (best[4] or not choice.weak) and (len(boards) > best[0] or choice.margin >= best[1])):
+            best = memory[instruction] = (len(boards), choice.margin, rw, entries[choice.index], choice.weak)
         return kept(best[2].rationale)
 
     @staticmethod

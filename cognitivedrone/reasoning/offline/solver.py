@@ -25,6 +25,10 @@ UNSURE_BONUS = 0.5
 # about chance.
 NONE_SEEN_ODDS = 0.01
 SURE_FIT = 0.8
+# A reading whose best billboard fits it less than this gives way to a later reading that fits one
+# better ("names the white-haired person" to "has white hair"); with none, it still answers.
+WEAK_FIT = 0.1
+KIND_READING = "is a "  # how a kind reading's rationale starts (`Solver.fit`)
 NEGATION = re.compile(r"\b(not|no|without|avoid|cannot|can't|can not|isn't|doesn't|don't|never|except|other than)\b|n't\b")
 MOTION = re.compile(r"\b(fly|go|pass|navigate|head|move|steer|pilot|race|travel)\s+"
                     r"(through|to|into|towards?|across|via|between|past)\b")
@@ -81,6 +85,12 @@ class Choice:
     asset: int  # the vocabulary index it most likely shows, among those that fit
     rationale: str
     margin: float  # best score minus the runner-up's
+    fit: float = 1.0  # how well its billboard's reading fits the reading of the words that chose it
+
+    @property
+    def weak(self) -> bool:
+        """Chosen by the odds of slips: no billboard's reading fits well (WEAK_FIT)."""
+        return self.fit < WEAK_FIT
 
 
 def _n(tok: str) -> int:
@@ -163,8 +173,8 @@ class Solver:
         if tags:
             readings.append((np.array([float(any(tag in ts for tag in tags)) for ts in self.tags]), "is " + "/".join(tags)))
         kinds = [kind for pat, kind in KIND_PATTERNS if re.search(pat, t)]
-        if kinds:
-            readings.append((np.isin(self.kind, kinds).astype(float), "is a " + "/".join(kinds)))
+        if kinds:  # the kind is never the weak fallback's answer (`choose`): it fits what the name does
+            readings.append((np.isin(self.kind, kinds).astype(float), KIND_READING + "/".join(kinds)))
         if negated:
             readings = [(1.0 - f, "not " + why) for f, why in readings]
         return readings, None
@@ -189,6 +199,7 @@ class Solver:
         readings, relation = self.fit(text)
         p = np.stack(candidates)  # [C, A]
         cut = np.zeros(len(p)) if partly_seen is None else np.asarray(partly_seen, float)
+        weak: Choice | None = None
         for fit, why in readings:  # the first reading that singles a candidate out
             if relation is None:
                 # A billboard cut by the image edge, read with little confidence, might show
@@ -219,5 +230,15 @@ class Solver:
             # The picture to name: the likeliest one that fits (a named one even if barely seen).
             asset = int(np.argmax(p[best] * fit + 1e-6 * fit + 1e-9 * p[best]) if relation is None
                         else np.argmax(p[best] * fit + 1e-9 * p[best]))
-            return Choice(int(best), asset, why, margin)
-        return None
+            choice = Choice(int(best), asset, why, margin, float(p[best] @ fit) if relation is None else 1.0)
+            # A reading no billboard fits well singles one out by the odds of slips: "the person
+            # with white hair" names a picture (the white-haired person) and a property (the
+            # wizard has white hair too). Where a later property reading fits one well, it speaks;
+            # a kind ("is a flag") does not: every flag fits it, the one named or not.
+            if choice.weak:
+                weak = weak or choice
+                continue
+            if weak is not None and why.startswith(KIND_READING):
+                return weak
+            return choice
+        return weak
