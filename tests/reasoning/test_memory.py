@@ -116,3 +116,47 @@ def test_two_billboards_read_surely_as_different_pictures_are_never_tracked_toge
     m.add([board(0, "round", "red", 0.0), board(1, "square", "green", 0.5)])
     m.add([board(2, "round", "red", 0.05), board(1, "square", "green", 0.55)])  # another board came in where 0 was
     assert len(m.entries) == 3
+
+
+def test_a_billboard_counted_from_two_views_stays_as_the_one_ahead_gathers_views():
+    # The look-around shows two billboards; then the drone sees only the one it flies towards.
+    m = BoardMemory()
+    for _ in range(2):
+        m.add([board(0, "round", "red", -0.4), board(1, "square", "green", 0.4, sure=0.4)])
+    for _ in range(20):
+        m.add([board(0, "round", "red", 0.0)])
+    assert sorted(int(b.asset_probs.argmax()) for b in m.boards()) == [0, 1]
+
+
+def test_a_sure_reading_never_joins_another_billboard_by_its_gate_looks_alone():
+    # A distractor read unsure beside a blue triangle gate, then that gate's billboard read surely
+    # somewhere the tracking cannot follow: two billboards, not one.
+    m = BoardMemory()
+    for _ in range(3):
+        m.add([board(1, "triangle", "blue", 0.4, sure=0.3)])
+    for _ in range(2):
+        m.add([board(2, "triangle", "blue", -0.6, sure=0.9)])
+        m.add([])
+    assert sorted(int(b.asset_probs.argmax()) for b in m.boards()) == [1, 2]
+    # The other way round, an unsure glimpse of a billboard read surely before is that billboard.
+    m = BoardMemory()
+    for _ in range(3):
+        m.add([board(2, "triangle", "blue", 0.4, sure=0.9)])
+    m.add([])
+    m.add([board(1, "triangle", "blue", -0.6, sure=0.3)])
+    assert len(m.entries) == 1
+
+
+def test_two_entries_read_surely_as_one_picture_are_one_unless_seen_together():
+    m = BoardMemory()
+    for _ in range(3):
+        m.add([board(0, "round", "red", 0.4)])
+    m.add([])
+    m.add([board(3, "square", "blue", -0.6, sure=0.3)])  # a far glimpse, misread: an entry of its own
+    for _ in range(3):  # ...which the tracking then follows as it is read surely: the same billboard
+        m.add([board(0, "square", "blue", -0.6)])
+    assert len(m.entries) == 2 and len(m.boards()) == 1
+    m = BoardMemory()
+    for _ in range(3):  # two billboards side by side read as one picture: both are there
+        m.add([board(0, "round", "red", -0.4), board(0, "square", "blue", 0.4)])
+    assert len(m.boards()) == 2

@@ -122,3 +122,33 @@ def test_the_answer_is_made_over_every_billboard_the_views_have_shown(start_fram
     assert alone is not None and alone.asset != correct  # the smaller of the two in view
     both = parse_simple_form(r.rewrite(ep.prompt, right_part).text)
     assert both.asset == correct and both.color == ep.gates[ep.target_index].color
+
+
+def test_a_picture_read_surely_once_answers_where_no_billboard_counted_fits(monkeypatch):
+    """A narrow camera: "the letter X" with V and M in view for many views (M read unsure, a slip
+    towards X on it), and X shown once, surely, at the sweep's end. The slip is no answer to keep:
+    X's own gate is named."""
+    from cognitivedrone.reasoning.offline.perception import Billboard
+
+    r = make_reasoner("offline")
+    assets = list(r.assets)
+
+    def board(asset, sure, u, shape, color, slip=None):
+        p = np.full(len(assets), (1 - sure - (0.05 if slip else 0)) / (len(assets) - 1), np.float32)
+        p[assets.index(asset)] = sure
+        if slip:
+            p[assets.index(slip)] += 0.05
+        return Billboard(u=u, v=-0.8, confidence=0.9, scale=0.28, asset_probs=p, size="big", shape=shape, color=color,
+                         looks_p=(0.95, 0.99, 0.99))
+
+    views = ([[board("letter:V", 0.93, -0.8, "triangle", "red"), board("letter:M", 0.5, 0.3, "square", "green", "letter:X")]]
+             * 8 + [[board("letter:M", 0.5, 0.1, "square", "green", "letter:X"), board("letter:X", 0.98, 0.85, "round", "blue")]]
+             + [[board("letter:M", 0.5, 0.0, "square", "green", "letter:X")]] * 4)
+    frame = np.zeros((256, 256, 3), np.uint8)
+    texts = []
+    for v in views:
+        monkeypatch.setattr(r, "perceive", lambda image, v=v: [Billboard(**b.__dict__) for b in v])
+        texts.append(r.rewrite("Head through the gate under the picture of the letter X", frame).text)
+    first, last = parse_simple_form(texts[0]), parse_simple_form(texts[-1])
+    assert first is not None and (first.shape, first.color) == ("square", "green")  # the slip, for now
+    assert last is not None and (last.shape, last.color, last.asset) == ("round", "blue", "letter:X")

@@ -121,3 +121,21 @@ def test_fly_as_a_property_still_resolves(text, options, answer):
 def test_the_picture_the_words_name_is_found_without_looking(text, label):
     index = SOLVER.named_picture(text)
     assert (None if index is None else SOLVER.entries[index].label) == label
+
+
+def test_a_name_no_billboard_fits_gives_way_to_a_property_one_fits():
+    """"The person with white hair" names a picture (the white-haired person) that no billboard
+    shows, and a property the wizard has: the wizard's gate, not the likeliest slip."""
+    seen = onehot("person:singer", "person:red_haired_person", "person:wizard", sure=0.9, rng=np.random.default_rng(1))
+    seen[1][INDEX["person:white_haired_person"]] += 0.05  # a slip towards the name on a wrong board
+    ch = SOLVER.choose("navigate through the gate with the person with white hair", seen)
+    assert ch is not None and ch.index == 2 and not ch.weak
+
+
+def test_a_kind_never_answers_for_a_name_no_billboard_fits():
+    """"The flag of the United States" while only Brazil's flag is in view: "is a flag" fits
+    Brazil's, but the flag asked for may be out of view. Any answer is the name's, and weak."""
+    seen = onehot("flag:brazil", "animal:kangaroo", sure=0.85, rng=np.random.default_rng(2))
+    seen[0][INDEX["flag:united_states"]] += 0.03
+    ch = SOLVER.choose("Find the flag of the United States and fly through that gate", seen)
+    assert ch is None or (ch.weak and "names" in ch.rationale)

@@ -157,6 +157,10 @@ class BoardMemory:
             taken.add(id(e))
             view.append((e, b))
         self._last = view
+        # Once counted from more than one view, a billboard stays: the drone keeps seeing the one
+        # ahead of it, and a billboard seen only during the look-around must not drop out of the
+        # question as the one ahead gathers views.
+        self._settled |= {id(e) for e in self._counted() if e.views >= SURE_VIEWS}
         self._together |= {frozenset((id(a), id(c))) for i, (a, _) in enumerate(view) for c, _ in view[i + 1:]}
 
     def in_view(self, entry: Sighting) -> Billboard | None:
@@ -175,20 +179,18 @@ class BoardMemory:
         the one asked for."""
         if rare_too:  # every entry, each picture once (the best seen entry that reads it surely)
             return self._one_per_picture(list(self.entries))
+        return self._one_per_picture(self._counted())
+
+    def _counted(self) -> list[Sighting]:
         if not self.entries:
             return []
         most = max(e.views for e in self.entries)
         common = {id(e) for e in self.entries if e.views >= RARE_SHARE * most}
         shown = {int(e.board.asset_probs.argmax()) for e in self.entries
                  if id(e) in common and e.board.asset_probs.max() >= SAME_PICTURE_P}
-        counted = [e for e in self.entries if id(e) in common or id(e) in self._settled or (
+        return [e for e in self.entries if id(e) in common or id(e) in self._settled or (
             e.views >= SURE_VIEWS and e.board.asset_probs.max() >= SAME_PICTURE_P
             and int(e.board.asset_probs.argmax()) not in shown)]
-        # Once counted from more than one view, a billboard stays: the drone keeps seeing the one
-        # ahead of it, and a billboard seen only during the look-around must not drop out of the
-        # question as the one ahead gathers views.
-        self._settled |= {id(e) for e in counted if e.views >= SURE_VIEWS}
-        return self._one_per_picture(counted)
 
     def _one_per_picture(self, counted: list[Sighting]) -> list[Sighting]:
         """No two billboards of a task show one picture: two entries read surely as the same
