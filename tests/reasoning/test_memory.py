@@ -160,3 +160,14 @@ def test_two_entries_read_surely_as_one_picture_are_one_unless_seen_together():
     for _ in range(3):  # two billboards side by side read as one picture: both are there
         m.add([board(0, "round", "red", -0.4), board(0, "square", "blue", 0.4)])
     assert len(m.boards()) == 2
+
+
+def test_a_sure_reading_is_not_carried_onto_a_billboard_read_surely_as_another_before():
+    # One billboard in view at a time: the flamingo, a blurred glimpse (tracked onto it), then the
+    # whale close by: the whale is not the flamingo seen again.
+    m = BoardMemory()
+    for _ in range(3):
+        m.add([board(0, "triangle", "blue", 0.1)])
+    m.add([board(3, "triangle", "blue", 0.3, sure=0.3)])
+    m.add([board(2, "square", "red", 0.15)])
+    assert [int(e.board.asset_probs.argmax()) for e in m.entries] == [0, 2]

@@ -99,11 +99,15 @@ def _read_as_another(entry: Billboard, b: Billboard) -> bool:
     return b.asset_probs.max() >= SAME_PICTURE_P and int(entry.asset_probs.argmax()) != int(b.asset_probs.argmax())
 
 
-def _track(last: list[Billboard], boards: list[Billboard]) -> dict[int, int]:
+def _track(last: list[Billboard], boards: list[Billboard], clearest: list[Billboard] | None = None) -> dict[int, int]:
     """Which of `boards` (this view) is which of `last` (the view before): {index in boards: index
     in last}. Every pair proposes the shift all billboards made; the shift that carries the most
     billboards onto one of the last view's, within TRACK_REACH board widths, wins (then the one
-    with the least left over). A shift that carries one billboard only must be small (LONE_SHIFT)."""
+    with the least left over). A shift that carries one billboard only must be small (LONE_SHIFT).
+    `clearest`: per billboard of `last`, the clearest view of its entry; a billboard read surely
+    as another picture than that is never carried onto it (one seen alone after a blurred glimpse
+    of another is not that other)."""
+    clearest = clearest or last
     best: tuple[int, float] = (0, 0.0)
     pairs: dict[int, int] = {}
     for a in last:
@@ -115,7 +119,8 @@ def _track(last: list[Billboard], boards: list[Billboard]) -> dict[int, int]:
                 dist = [abs(nb.u - du - o.u) + abs(nb.v - dv - o.v) for o in last]
                 j = int(np.argmin(dist))
                 reach = TRACK_REACH * 2 * max(nb.scale, last[j].scale)  # a width w spans 2w in uv
-                if dist[j] <= reach and j not in taken.values() and not _same_picture_read_otherwise(nb, last[j]):
+                if (dist[j] <= reach and j not in taken.values() and not _same_picture_read_otherwise(nb, last[j])
+                        and not _same_picture_read_otherwise(nb, clearest[j])):
                     taken[i] = j
                     err += dist[j]
             if len(taken) < 2 and max(abs(du), abs(dv)) > LONE_SHIFT:
@@ -145,7 +150,7 @@ class BoardMemory:
 
     def add(self, boards: list[Billboard]) -> None:
         """One view's billboards. Two in one view are two billboards, whatever they look like."""
-        tracked = _track([b for _, b in self._last], boards) if self._last else {}
+        tracked = _track([b for _, b in self._last], boards, [e.clearest for e, _ in self._last]) if self._last else {}
         taken: set[int] = set()
         view: list[tuple[Sighting, Billboard]] = []
         for i in sorted(range(len(boards)), key=lambda k: (k not in tracked, -_clarity(boards[k]))):
