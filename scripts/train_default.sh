@@ -70,23 +70,20 @@ if [ ! -f "$WORK/reader/.done" ]; then
   touch "$WORK/reader/.done"
 fi
 # Then on in more art than the world draws, some restyled, at a lower rate: it reads art no
-# training run printed better (reader_data.VALIDATION_ART; docs/design.md, Looks).
-if [ ! -f "$WORK/reader-ft/.done" ]; then
-  mkdir -p "$WORK/reader-ft"
-  ln -f "$WORK/reader/scene_crops.npz" "$WORK/reader-ft/scene_crops.npz" 2>/dev/null || true
-  "$BIN/cognitivedrone" perception reader --scenes "$WORK/scenes" --perception "$WORK/perception" --out "$WORK/reader-ft" \
-    --init "$WORK/reader" --steps "$RFSTEPS" --lr 5e-4 --extra-art-share 0.4 --restyle 0.5
-  touch "$WORK/reader-ft/.done"
-fi
-# A third phase, the second's recipe again from its weights: on the validation art 47.8 -> 51.5 %,
-# on the held-out scene shard 96.6 -> 97.9 % (docs/design.md, Looks).
-if [ ! -f "$WORK/reader-ft2/.done" ]; then
-  mkdir -p "$WORK/reader-ft2"
-  ln -f "$WORK/reader/scene_crops.npz" "$WORK/reader-ft2/scene_crops.npz" 2>/dev/null || true
-  "$BIN/cognitivedrone" perception reader --scenes "$WORK/scenes" --perception "$WORK/perception" --out "$WORK/reader-ft2" \
-    --init "$WORK/reader-ft" --steps "$RFSTEPS" --lr 5e-4 --extra-art-share 0.4 --restyle 0.5
-  touch "$WORK/reader-ft2/.done"
-fi
+# training run printed better (reader_data.VALIDATION_ART; docs/design.md, Looks). A third phase,
+# the second's recipe again from its weights: on the validation art 47.8 -> 51.5 %, on the
+# held-out scene shard 96.6 -> 97.9 %.
+reader_phase() {  # reader_phase OUT INIT: RFSTEPS more steps in the wider art, from INIT's weights
+  if [ ! -f "$WORK/$1/.done" ]; then
+    mkdir -p "$WORK/$1"
+    ln -f "$WORK/reader/scene_crops.npz" "$WORK/$1/scene_crops.npz" 2>/dev/null || true
+    "$BIN/cognitivedrone" perception reader --scenes "$WORK/scenes" --perception "$WORK/perception" --out "$WORK/$1" \
+      --init "$WORK/$2" --steps "$RFSTEPS" --lr 5e-4 --extra-art-share 0.4 --restyle 0.5
+    touch "$WORK/$1/.done"
+  fi
+}
+reader_phase reader-ft reader
+reader_phase reader-ft2 reader-ft
 # The gate reader tells each gate's size, shape and colour (reasoning/offline/gate_reader.py).
 if [ ! -f "$WORK/gate-reader/.done" ]; then
   "$BIN/cognitivedrone" perception gates --scenes "$WORK/scenes" --perception "$WORK/perception" --out "$WORK/gate-reader" \

@@ -7,12 +7,24 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
-from cognitivedrone.reasoning.offline.memory import SAME_PICTURE_P, BoardMemory
+from cognitivedrone.reasoning.offline.memory import SAME_PICTURE_P, BoardMemory, Sighting
 from cognitivedrone.reasoning.simple_form import Target
+
+
+class _Answer(NamedTuple):
+    """The best answer to an instruction yet (`OfflineReasoner.rewrite`)."""
+
+    boards: int  # billboards counted when it was made
+    margin: float
+    rewrite: Rewrite
+    entry: Sighting  # the memory's entry of the billboard it names
+    weak: bool  # no reading fitted well (solver.Choice.weak)
+
 
 DEFAULT_PERCEPTION = Path(__file__).resolve().parents[3] / "checkpoints" / "perception"
 # A rewrite names the gate's size only when the gate reader is at least this sure of it; shape and
@@ -54,7 +66,7 @@ class OfflineReasoner(Reasoner):
         # when the most were known: once the drone is close and sees fewer of them, "the largest
         # number" must not become the larger of two.
         self._seen: dict[str, BoardMemory] = {}
-        self._best: dict[str, tuple[int, float, Rewrite]] = {}
+        self._best: dict[str, _Answer] = {}
 
     def reset(self) -> None:
         # New dicts, not clear(): a call still running on the old task writes into the old ones.
@@ -92,11 +104,11 @@ class OfflineReasoner(Reasoner):
         best = memory.get(instruction)
 
         def kept(why: str) -> Rewrite:  # the best answer yet, with where its billboard is now
-            rw, entry = best[2], best[3]
+            rw, entry = best.rewrite, best.entry
             return replace(rw, rationale=why, latency_s=time.perf_counter() - t0, target_u=self._u(seen_before, entry))
 
-        if best is not None and len(boards) < best[0] and not best[4]:
-            return kept(best[2].rationale + " (kept: fewer billboards in view now)")
+        if best is not None and len(boards) < best.boards and not best.weak:
+            return kept(best.rewrite.rationale + " (kept: fewer billboards in view now)")
         choice = self.solver.choose(instruction, [b.asset_probs for b in boards], [b.partly_seen for b in boards])
         if (choice is None or choice.weak) and self.solver.fit(instruction)[1] is None:
             # Nothing counted fits well: a billboard seen too rarely to count (the third one, shown
@@ -126,10 +138,10 @@ class OfflineReasoner(Reasoner):
         text = Target(size, b.shape, b.color, self.assets[choice.asset]).sentence()
         rw = Rewrite(text, f"{choice.rationale}; seen {seen}", time.perf_counter() - t0)
         # A weak answer (no reading fits well) gives way to any answer that is not; never the reverse.
-        if (best is None or (best[4] and not choice.weak)
-                or (best[4] or not choice.weak) and (len(boards) > best[0] or choice.margin >= best[1])):
-            best = memory[instruction] = (len(boards), choice.margin, rw, entries[choice.index], choice.weak)
-        return kept(best[2].rationale)
+        if (best is None or (best.weak and not choice.weak)
+                or (best.weak or not choice.weak) and (len(boards) > best.boards or choice.margin >= best.margin)):
+            best = memory[instruction] = _Answer(len(boards), choice.margin, rw, entries[choice.index], choice.weak)
+        return kept(best.rewrite.rationale)
 
     @staticmethod
     def _u(memory: BoardMemory, entry) -> float | None:
