@@ -349,7 +349,7 @@ def cmd_perception_reader(args) -> int:
     try:
         train_reader(args.scenes, args.perception, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr,
                      styles_per_asset=args.styles, threads=args.threads, extra_art_share=args.extra_art_share,
-                     restyle_p=args.restyle, init=args.init)
+                     restyle_p=args.restyle, init=args.init, stem_stride=args.stem_stride)
     except (ValueError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     return 0
@@ -789,6 +789,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="share of synthetic crops drawn as another art set would (saturation, flat shading, outlines, "
                          "soft edges; default 0)")
     pr.add_argument("--init", default=None, help="start from this reader's weights (a folder with reader.*) instead of fresh ones")
+    pr.add_argument("--stem-stride", type=int, choices=(1, 2), default=None,
+                    help="stride of the first block: 2 reads a 48 px crop at 24x24 first, 1 at full size (4x the compute; "
+                         "default: --init's, else 2)")
     pr.set_defaults(func=cmd_perception_reader)
     pg = pc.add_parser("gates", help="train the gate reader, the stage that tells each gate's size, shape and colour from "
                                      "a crop under its billboard (resumes); copy gate_reader.* beside the perception model",

@@ -171,3 +171,15 @@ def test_a_sure_reading_is_not_carried_onto_a_billboard_read_surely_as_another_b
     m.add([board(3, "triangle", "blue", 0.3, sure=0.3)])
     m.add([board(2, "square", "red", 0.15)])
     assert [int(e.board.asset_probs.argmax()) for e in m.entries] == [0, 2]
+
+
+def test_a_billboard_misread_surely_while_cut_by_the_frame_edge_is_still_the_one_later_seen_whole():
+    # Seen at the frame's edge, a mosquito read 0.7 sure as a donkey; the drone turns a little and
+    # sees it whole, the mosquito: one billboard, the mosquito (it was a second entry, and a second
+    # mammal, in `stack sim`'s episode 17).
+    m = BoardMemory()
+    for _ in range(3):
+        m.add([board(0, "round", "red", -0.3), board(1, "square", "blue", cut=True, sure=0.7)])
+    for _ in range(2):
+        m.add([board(0, "round", "red", -0.45), board(2, "square", "blue", 0.8, sure=0.97)])
+    assert sorted(int(b.asset_probs.argmax()) for b in m.boards()) == [0, 2]

@@ -128,6 +128,13 @@ def test_training_runs_end_to_end_and_resumes(tmp_path):
     start = load_reader(out).state_dict()
     after = load_reader(tmp_path / "reader-on").state_dict()
     assert torch.allclose(start["head.weight"], after["head.weight"], atol=1e-4)  # lr ~ 0: still the init's weights
+    # On from it at full resolution: the same weights, the first block at stride 1.
+    train_reader(tmp_path / "scenes", PERCEPTION, tmp_path / "reader-s1", steps=1, batch=8, styles_per_asset=1,
+                 lr=1e-9, init=out, stem_stride=1, log=lambda *_: None)
+    full = load_reader(tmp_path / "reader-s1")
+    assert full.config.stem_stride == 1 and load_reader(out).config.stem_stride == 2
+    assert full.features[0][0].stride == (1, 1)
+    assert torch.allclose(start["features.0.0.weight"], full.state_dict()["features.0.0.weight"], atol=1e-4)
     other = ReaderNet(ReaderConfig(channels=(8, 8), assets=("digit:1", "digit:2")))
     save_reader(other, tmp_path / "other")
     with pytest.raises(ValueError, match="cannot start from it"):

@@ -95,8 +95,12 @@ def _same_picture_read_otherwise(a: Billboard, b: Billboard) -> bool:
 def _read_as_another(entry: Billboard, b: Billboard) -> bool:
     """`b`'s picture read surely, and not as `entry`'s: not that billboard by its gate's looks alone
     (a distractor or another gate's billboard may stand by the same looks). An unsure reading of
-    `b` says little: a far view of a billboard read surely up close is often misread."""
-    return b.asset_probs.max() >= SAME_PICTURE_P and int(entry.asset_probs.argmax()) != int(b.asset_probs.argmax())
+    `b` says little: a far view of a billboard read surely up close is often misread. Nor does
+    an entry seen only cut by the frame's edge (its reading is then a cut view's) turn `b` away:
+    a mosquito half in view read 0.6 sure as a donkey kept the mosquito, seen whole a moment
+    later, from its entry (two entries, two mammals, no answer in `stack sim`'s episode 17)."""
+    return (b.asset_probs.max() >= SAME_PICTURE_P and not entry.partly_seen
+            and int(entry.asset_probs.argmax()) != int(b.asset_probs.argmax()))
 
 
 def _track(last: list[Billboard], boards: list[Billboard], clearest: list[Billboard] | None = None) -> dict[int, int]:

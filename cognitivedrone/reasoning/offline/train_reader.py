@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -138,9 +139,11 @@ def unseen_art_accuracy(reader: ReaderNet, art: str = VALIDATION_ART, copies: in
 def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, steps: int = 6000, batch: int = 256,
                  lr: float = 2e-3, styles_per_asset: int = 24, synthetic_share: float = 0.5, seed: int = 0,
                  threads: int = 2, save_every: int = 500, extra_art_share: float = 0.0, restyle_p: float = 0.0,
-                 init: str | Path | None = None, log=print) -> dict:
+                 init: str | Path | None = None, stem_stride: int | None = None, log=print) -> dict:
     """`init`: a reader to start from (its pictures must be the perception model's) instead of
-    fresh weights; `restyle_p`: the share of synthetic crops restyled (reader_data.restyle)."""
+    fresh weights; `restyle_p`: the share of synthetic crops restyled (reader_data.restyle);
+    `stem_stride`: the first block's stride (None: `init`'s, else ReaderConfig's). The weights do
+    not depend on it, so a reader trained at stride 2 can go on at 1, reading at full size."""
     from tqdm import tqdm
 
     torch.set_num_threads(threads)
@@ -163,10 +166,15 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     log(f"scene crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
     def fresh() -> ReaderNet:
         if init is None:
-            return ReaderNet(ReaderConfig(assets=tuple(assets)))
+            config = ReaderConfig(assets=tuple(assets))
+            return ReaderNet(replace(config, stem_stride=stem_stride or config.stem_stride))
         model = load_reader(init).train()
         if model.config.assets != tuple(assets):
             raise ValueError(f"{init}: the reader's pictures are not the perception model's; it cannot start from it")
+        if stem_stride and stem_stride != model.config.stem_stride:
+            restrided = ReaderNet(replace(model.config, stem_stride=stem_stride)).train()
+            restrided.load_state_dict(model.state_dict())
+            return restrided
         return model
 
     model, opt, sched, start = resume_training(out, STATE, READER_WEIGHTS, load_reader, fresh, lr, steps)
