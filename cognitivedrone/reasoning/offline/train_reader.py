@@ -165,10 +165,7 @@ def train_reader(scenes: str | Path, perception: str | Path, out: str | Path, st
     crops = scene_crop_cache(out / "scene_crops.npz", files, cut, "asset", seed, "scene crops")
     log(f"scene crops: {len(crops['labels'])} from {len(files) - 1} shards (2 cuts per billboard)")
     def fresh() -> ReaderNet:
-        if init is None:
-            config = ReaderConfig(assets=tuple(assets))
-            return ReaderNet(replace(config, stem_stride=stem_stride or config.stem_stride))
-        model = load_reader(init).train()
+        model = ReaderNet(ReaderConfig(assets=tuple(assets))) if init is None else load_reader(init).train()
         if model.config.assets != tuple(assets):
             raise ValueError(f"{init}: the reader's pictures are not the perception model's; it cannot start from it")
         if stem_stride and stem_stride != model.config.stem_stride:
