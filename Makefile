@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 WORKERS ?= 2
 SUITE  ?= cognitivedrone-v1
 # The shipped default checkpoint when there is one, else the privileged expert.
-POLICY ?= $(if $(wildcard checkpoints/default/model.safetensors),checkpoints/default,expert)
+POLICY ?= $(if $(wildcard cognitivedrone/checkpoints/default/model.safetensors),checkpoints/default,expert)
 PROMPT ?= original
 REASONER ?= none
 

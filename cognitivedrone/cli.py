@@ -14,6 +14,8 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from cognitivedrone.resources import DEFAULT_PERCEPTION, resolve_checkpoint
+
 EXIT_USAGE = 2
 
 
@@ -36,7 +38,8 @@ def _look_list(spec: str) -> list[str]:
 def _weights_digest(folder: str | Path | None) -> str | None:
     """sha256 over a checkpoint folder's weights (every *.safetensors): a resumed run must fly the
     same models it started with. None when the folder holds none (e.g. the expert)."""
-    files = sorted(Path(folder).glob("*.safetensors")) if folder and Path(folder).is_dir() else []
+    folder = resolve_checkpoint(folder) if folder else None
+    files = sorted(folder.glob("*.safetensors")) if folder and folder.is_dir() else []
     if not files:
         return None
     h = hashlib.sha256()
@@ -51,15 +54,13 @@ def _weights_digest(folder: str | Path | None) -> str | None:
 def _reasoner_weights(spec: str) -> str | None:
     kind, _, arg = spec.partition(":")
     if kind == "offline":
-        from cognitivedrone.reasoning.offline.reasoner import DEFAULT_PERCEPTION
-
         return _weights_digest(arg or DEFAULT_PERCEPTION)
     return None  # a hf model's weights are gigabytes: its path in the settings stands for it
 
 
 def cmd_bench(args) -> int:
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.runtime import EngineError
+    from cognitivedrone.tasks.suite import load_suite
 
     # Validate the suite before importing the simulator: a bad file fails fast and quietly.
     suite = load_suite(args.suite)
@@ -73,8 +74,8 @@ def cmd_bench(args) -> int:
         suite.episodes = suite.episodes[: args.limit]
     looks = _look_list(args.look)
     try:
-        if Path(args.policy).is_dir() and args.engine != "torch":
-            from cognitivedrone.runtime.engine import export_where_possible
+        if resolve_checkpoint(args.policy).is_dir() and args.engine != "torch":
+            from cognitivedrone.runtime.factory import export_where_possible
 
             export_where_possible(args.policy)
         make_agent(args.policy, args.engine, args.reasoner)
@@ -96,8 +97,8 @@ def cmd_bench(args) -> int:
             journal = read_journal(out)
         except ValueError as e:
             raise UserError(str(e)) from None
-    engine = args.engine if Path(args.policy).is_dir() else None
-    reasoner = args.reasoner if Path(args.policy).is_dir() else None
+    engine = args.engine if resolve_checkpoint(args.policy).is_dir() else None
+    reasoner = args.reasoner if resolve_checkpoint(args.policy).is_dir() else None
     cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers, sim=sim,
                       video_episodes=args.video if out else 0, out_dir=str(out) if out else None, look_seed=args.look_seed)
     print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}"
@@ -144,17 +145,17 @@ def cmd_export(args) -> int:
     from cognitivedrone.runtime.tensorrt_engine import trtexec_command
 
     print(f"TensorRT on the target: `cognitivedrone perf {args.checkpoint} --engine tensorrt` builds and caches "
-          f"the engine, or: {trtexec_command(Path(args.checkpoint))}")
+          f"the engine, or: {trtexec_command(resolve_checkpoint(args.checkpoint))}")
     return 0
 
 
 def cmd_perf(args) -> int:
+    from cognitivedrone.bench.perf import PERF_INSTRUCTION, machine_info, machine_line, measure, perf_frames
     from cognitivedrone.runtime import ENGINE_NAMES, EngineError, make_engine
-    from cognitivedrone.runtime.engine import export_where_possible
+    from cognitivedrone.runtime.factory import export_where_possible
     from cognitivedrone.runtime.instruction import read_export_info
-    from cognitivedrone.runtime.perf import PERF_INSTRUCTION, machine_info, machine_line, measure, perf_frames
 
-    ckpt = Path(args.checkpoint)
+    ckpt = resolve_checkpoint(args.checkpoint)
     if args.ros:
         return _perf_ros(args, ckpt)
     names = list(ENGINE_NAMES) if args.engine == "all" else [args.engine]
@@ -189,7 +190,7 @@ def cmd_perf(args) -> int:
     for n, why in skipped.items():
         print(f"{n:<12} skipped: {why}")
     if engines and args.reasoner_delay > 0:
-        from cognitivedrone.runtime.perf import measure_pilot
+        from cognitivedrone.bench.perf import measure_pilot
 
         n = "onnxruntime" if "onnxruntime" in engines else next(iter(engines))
         eng = engines[n]
@@ -216,9 +217,9 @@ def _write_json(path: str, obj: dict) -> None:
 
 
 def _perf_ros(args, ckpt: Path) -> int:
+    from cognitivedrone.bench.perf import machine_info, machine_line, perf_frames
     from cognitivedrone.runtime import EngineError
-    from cognitivedrone.runtime.engine import export_where_possible
-    from cognitivedrone.runtime.perf import machine_info, machine_line, perf_frames
+    from cognitivedrone.runtime.factory import export_where_possible
 
     _ros_package()
     from cognitivedrone_ros.perf import default_domain, measure_ros
@@ -258,7 +259,7 @@ def cmd_reason(args) -> int:
     from PIL import Image
 
     from cognitivedrone.reasoning import ReasonerError, make_reasoner
-    from cognitivedrone.reasoning.simple_form import parse_simple_form
+    from cognitivedrone.tasks.simple_form import parse_simple_form
 
     try:
         image = np.asarray(Image.open(args.image).convert("RGB"))
@@ -286,10 +287,10 @@ def cmd_reason(args) -> int:
 def cmd_fly(args) -> int:
     from cognitivedrone.bench.agents import CheckpointAgent
     from cognitivedrone.bench.episode import run_episode
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.bench.video import write_episode_video
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.tasks.suite import load_suite
 
     suite = load_suite(args.suite)
     _check_writable(args.video)  # before the policy loads and the episode flies
@@ -388,8 +389,8 @@ def _save_suite(suite, path: str | Path) -> None:
 
 
 def cmd_suite_make(args) -> int:
-    from cognitivedrone.bench.generate import make_suite
-    from cognitivedrone.bench.suite import SUITES_DIR
+    from cognitivedrone.tasks.generate import make_suite
+    from cognitivedrone.tasks.suite import SUITES_DIR
 
     try:
         families = tuple(f.strip() for f in (args.families or "").split(",") if f.strip())
@@ -406,7 +407,7 @@ def cmd_suite_make(args) -> int:
 
 
 def cmd_suite_import(args) -> int:
-    from cognitivedrone.bench.reference_import import ReferenceImportError, import_reference_files
+    from cognitivedrone.tasks.reference_import import ReferenceImportError, import_reference_files
 
     try:
         rep = import_reference_files(args.files, name=args.name, skip_unmapped=args.skip_unmapped, category=args.category)
@@ -444,9 +445,10 @@ def cmd_view(args) -> int:
     import numpy as np
     from PIL import Image
 
-    from cognitivedrone.bench.episode import episode_prompt, scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.prompts import episode_prompt
+    from cognitivedrone.tasks.suite import load_suite
 
     ep = load_suite(args.suite).episode(args.episode)
     try:
@@ -497,7 +499,7 @@ def cmd_looks_gallery(args) -> int:
 
 
 def cmd_assets_list(args) -> int:
-    from cognitivedrone.bench.assets import list_assets
+    from cognitivedrone.tasks.assets import list_assets
 
     try:
         assets = list_assets(kind=args.kind, tag=args.tag)
@@ -510,7 +512,7 @@ def cmd_assets_list(args) -> int:
 
 
 def cmd_assets_sheet(args) -> int:
-    from cognitivedrone.bench.assets import contact_sheet
+    from cognitivedrone.tasks.assets import contact_sheet
 
     _check_writable(args.out)  # before every picture is rendered
     path = contact_sheet(args.out, size=args.size)
@@ -648,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="fly a suite and report success per category",
                        description="Fly every episode of a suite with a policy; print a per-category table with 95%% Wilson intervals; with --out, write results.json, report.md, a plot and videos.")
-    b.add_argument("--suite", default="smoke", help="a suite name from bench/suites/ or a path to a suite JSON (default: smoke)")
+    b.add_argument("--suite", default="smoke", help="a suite name (cognitivedrone/tasks/suites/) or a path to a suite JSON (default: smoke)")
     b.add_argument("--policy", default="expert", help="expert (privileged), hover, random, or a checkpoint directory (default: expert)")
     b.add_argument("--prompt", choices=("original", "simple", "reworded"), default="original",
                    help="give the policy the original instruction, the simple ground-truth one, or the simple one "
@@ -752,7 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--instruction", help="what to tell the drone (default: the suite episode's own instruction)")
     fl.add_argument("--seed", type=int, default=0, help="which scene: episode SEED mod N of the suite (default 0)")
     fl.add_argument("--suite", default="cognitivedrone-v1")
-    fl.add_argument("--policy", default="checkpoints/default", help="checkpoint directory (default checkpoints/default)")
+    fl.add_argument("--policy", default="checkpoints/default", help="checkpoint directory (default checkpoints/default: the one shipped in the package)")
     fl.add_argument("--engine", choices=ENGINE_NAMES, default="torch")
     fl.add_argument("--reasoner", default="offline", help="offline (default), none, hf:PATH, openai:URL[#model], module:Class")
     fl.add_argument("--video", required=True, help="MP4 to write")
@@ -806,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--name", required=True)
     m.add_argument("--episodes", type=int, required=True)
     m.add_argument("--seed", type=int, required=True)
-    m.add_argument("--out", help="output path (default bench/suites/NAME.json)")
+    m.add_argument("--out", help="output path (default cognitivedrone/tasks/suites/NAME.json)")
     m.add_argument("--families", help="comma list of families (e.g. reasoning/arithmetic); default: all, balanced by category")
     m.set_defaults(func=cmd_suite_make)
     i = s.add_parser("import", help="convert the reference system's task files into a suite")
@@ -867,8 +869,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
     errors: tuple[type[Exception], ...] = (UserError, EngineError)
     try:
-        from cognitivedrone.bench.assets import UnknownAssetError
-        from cognitivedrone.bench.suite import SuiteError
+        from cognitivedrone.tasks.assets import UnknownAssetError
+        from cognitivedrone.tasks.suite import SuiteError
     except ImportError:
         return errors
     return (*errors, SuiteError, UnknownAssetError)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Fetch the billboard art styles and fonts from npm into ``sim_assets/`` (maintainers only).
+"""Fetch the billboard art styles and fonts from npm into ``cognitivedrone/sim_assets/`` (maintainers only).
 
 Nothing at run time or in CI downloads pictures: this script takes the pinned npm packages of
-``cognitivedrone.bench.assets.ART_STYLES`` and ``FONTS``, keeps only what the vocabulary
+``cognitivedrone.tasks.assets.ART_STYLES`` and ``FONTS``, keeps only what the vocabulary
 needs, and writes it into the repository, to be committed:
 
 * ``sim_assets/art/<style>/<kind>__<name>.(svg|svgz|png)``: one picture per emoji-kind asset,
@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageDraw
 
-from cognitivedrone.bench import assets
-from cognitivedrone.bench.assets import ART_STYLES, FONTS, ArtSet, FontSpec
+from cognitivedrone.tasks import assets
+from cognitivedrone.tasks.assets import ART_STYLES, FONTS, ArtSet, FontSpec
 
-FONT_DIR = ROOT / "sim_assets" / "fonts"
+FONT_DIR = assets.FONT_DIR
 PNG_PX = 128
 GLYPHS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

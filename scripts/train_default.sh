@@ -28,8 +28,8 @@ GSTEPS=${GSTEPS:-2500}
 LOOKS=${LOOKS:-classic:1,randomized:3}
 LOOK_SEED=${LOOK_SEED:-1}
 WORK=${WORK:-runs/looks}
-DEST=${DEST:-checkpoints/default}
-PDEST=${PDEST:-checkpoints/perception}
+DEST=${DEST:-cognitivedrone/checkpoints/default}
+PDEST=${PDEST:-cognitivedrone/checkpoints/perception}
 if [ "$(realpath -m "$PDEST")" = "$(realpath -m "$WORK/perception")" ]; then
   echo "PDEST ($PDEST) is where the grid trains (\$WORK/perception): pick another folder" >&2
   exit 2

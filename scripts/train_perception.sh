@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce checkpoints/perception (the offline reasoner's eyes) alone: stage 3 of
+# Reproduce cognitivedrone/checkpoints/perception (the offline reasoner's eyes) alone: stage 3 of
 # scripts/train_default.sh, which says how (scenes in classic:1,randomized:3, the grid, the
 # billboard reader, the gate reader; each resumes). About 1.7 h on 2 cores (scenes 8 min, grid
 # 36 min, reader ~42 min in three phases, gate reader 16 min).

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cognitivedrone.bench.generate import make_suite
 from cognitivedrone.cli import main
+from cognitivedrone.tasks.generate import make_suite
 
 
 @pytest.mark.parametrize("mutate, expect", [
@@ -152,7 +152,7 @@ def test_deeply_nested_reference_file_is_one_line(deep_json, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [
     ["suite", "make", "--name", "x", "--episodes", "2", "--seed", "1", "--out", "{afile}/x.json"],
-    ["suite", "import", "tests/bench/data/ref_math.json", "--out", "{afile}/x.json"],
+    ["suite", "import", "tests/tasks/data/ref_math.json", "--out", "{afile}/x.json"],
 ])
 def test_suite_unwritable_out_is_one_line(tmp_path, capsys, argv):
     afile = tmp_path / "afile"

@@ -9,9 +9,9 @@ from cognitivedrone.frame_guard import FrameGuard, frame_stats
 @pytest.mark.parametrize("look_name", ["classic", "randomized", "studio", "outdoor", "dim"])
 def test_real_views_in_every_look_can_be_flown(look_name):
     from cognitivedrone.bench.agents import ExpertAgent
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.look import episode_look
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     env = __import__("cognitivedrone.sim.env", fromlist=["DroneEnv"]).DroneEnv()
     try:

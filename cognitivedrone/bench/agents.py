@@ -10,8 +10,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from cognitivedrone.bench.suite import Episode
 from cognitivedrone.expert import ExpertPilot
+from cognitivedrone.tasks.suite import Episode
 from cognitivedrone.types import VelocityCommand
 
 

@@ -2,86 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import time
 
 import numpy as np
 
 from cognitivedrone.bench.agents import Agent, EpisodeContext
-from dataclasses import replace
-
-from cognitivedrone.bench.assets import VOCABULARY, TextureStyle, art_styles_for, texture_path
 from cognitivedrone.bench.results import EpisodeRecording, EpisodeResult, GateMarker
-from cognitivedrone.bench.suite import Episode
 from cognitivedrone.sim.env import DroneEnv
 from cognitivedrone.sim.look import Look
-from cognitivedrone.sim.world import GateAppearance
-
-# "reworded": the simple form in a wording training never used (training/wordings.py, held-out
-# templates), as another reasoner or a user might write it; one per episode, from its seed.
-PROMPT_MODES = ("original", "simple", "reworded")
-TEXTURE_PX = 64  # billboard texture resolution; more only aliases at the sizes the camera sees
-
-
-def episode_prompt(episode: Episode, mode: str) -> str:
-    if mode not in PROMPT_MODES:
-        raise ValueError(f"prompt mode must be one of {PROMPT_MODES}, got {mode!r}")
-    if mode == "reworded":
-        from cognitivedrone.training.wordings import heldout_paraphrase
-
-        return heldout_paraphrase(episode.prompt_simpler, random.Random(f"reworded:{episode.seed}"))
-    return episode.prompt if mode == "original" else episode.prompt_simpler
-
-
-def scene_options(episode: Episode, prompt: str, look: Look | None = None) -> dict:
-    """The env's reset options for an episode: each gate's look and its billboard's picture,
-    printed as the look says (None: classic), and the pictures of gateless billboards."""
-    style = texture_style(look)
-    gates = [
-        GateAppearance(g.shape, g.size, g.color, str(texture_path(asset_id, TEXTURE_PX, style_for(style, asset_id))))
-        for g, asset_id in zip(episode.gates, episode.options)
-    ]
-    options = {"gates": gates, "instruction": prompt}
-    if look is not None and not look.is_classic:
-        options["look"] = look
-        options["distractor_pictures"] = tuple(str(texture_path(a, TEXTURE_PX, style_for(style, a)))
-                                               for a in distractor_assets(look, episode.options))
-    return options
-
-
-def texture_style(look: Look | None) -> TextureStyle:
-    """How a look prints its billboards (classic: today's style)."""
-    if look is None or look.is_classic:
-        return TextureStyle()
-    b = look.billboard
-    return TextureStyle(art=b.art, font=b.font, ink=tuple(b.ink), paper=tuple(b.paper), border=tuple(b.border),
-                        border_frac=b.border_frac, stroke=b.stroke)
-
-
-def style_for(style: TextureStyle, asset_id: str) -> TextureStyle:
-    """`style`, or OpenMoji's art where the look's art set has no picture of this asset."""
-    if style.art in art_styles_for(asset_id):
-        return style
-    return replace(style, art="openmoji")
-
-
-def distractor_assets(look: Look, used: list[str]) -> list[str]:
-    """Pictures for the look's gateless billboards: vocabulary pictures the gates do not show."""
-    n = sum(d.kind == "billboard" for d in look.scene.distractors)
-    if not n:
-        return []
-    pool = sorted(set(VOCABULARY) - set(used))
-    rng = np.random.default_rng([look.scene.placement_seed, 5])
-    return [pool[i] for i in rng.choice(len(pool), size=n, replace=False)]
-
-
-def judge(event: str | None, gate_index: int | None, target_index: int) -> str:
-    """The outcome of an episode from the env's last event (one of results.OUTCOMES)."""
-    if event == "gate":
-        return "success" if gate_index == target_index else "wrong_gate"
-    if event in ("collision", "out_of_bounds"):
-        return event
-    return "timeout"
+from cognitivedrone.sim.scene import scene_options
+from cognitivedrone.tasks.prompts import episode_prompt
+from cognitivedrone.tasks.suite import Episode, judge
 
 
 def gate_markers(env: DroneEnv) -> list[GateMarker]:

@@ -10,8 +10,8 @@ def expert_frames(n: int, suite: str = "smoke", image_size: int = 128, every: in
     (every `every`-th decision, so consecutive frames differ), and each frame's instruction."""
     from cognitivedrone.bench.agents import ExpertAgent
     from cognitivedrone.bench.episode import run_episode
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.tasks.suite import load_suite
 
     episodes = load_suite(suite).episodes
     env = DroneEnv(SimConfig(image_size=image_size))
@@ -37,9 +37,9 @@ def away_frames(n: int, suite: str = "smoke", image_size: int = 128) -> np.ndarr
 
     import pybullet as p
 
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     episodes = load_suite(suite).episodes
     env = DroneEnv(SimConfig(image_size=image_size))

@@ -12,10 +12,10 @@ def look_gallery(out: str | Path, looks: list[str] | None = None, per_look: int 
                  scale: int = 2, look_seed: int = 0) -> Path:
     from PIL import Image, ImageDraw
 
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.look import HELD_OUT_LOOKS, episode_look, look_names
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     looks = list(looks or look_names())
     episodes = load_suite(suite).episodes

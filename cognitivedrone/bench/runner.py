@@ -12,17 +12,18 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from cognitivedrone.bench.agents import make_agent
-from cognitivedrone.bench.episode import run_episode, scene_options
+from cognitivedrone.bench.episode import run_episode
 from cognitivedrone.bench.results import EpisodeResult
-from cognitivedrone.bench.suite import Episode, Suite
 from cognitivedrone.sim.env import DroneEnv, SimConfig
 from cognitivedrone.sim.look import Look, episode_look
+from cognitivedrone.sim.scene import scene_options
+from cognitivedrone.tasks.suite import Episode, Suite
 
 
 @dataclass(frozen=True)

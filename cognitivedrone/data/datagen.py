@@ -12,7 +12,7 @@ sigma), clipped to the airframe's command limits. Per episode, sigma = U(0, nois
 clean trajectories are represented. Failed episodes are kept (their labels are still the
 expert's corrections) with ``success`` False.
 
-Episode seeds never repeat a committed suite's episode seed (``bench/suites/*.json``): a
+Episode seeds never repeat a committed suite's episode seed (``cognitivedrone/tasks/suites/*.json``): a
 colliding seed is replaced by a salted rehash until free. A ``--seed`` that reproduces a
 committed suite (its first episode's seed, or several, collide: the suite was made with that
 seed) is refused. The check is per episode seed: the master seed a suite was made with is not
@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from cognitivedrone.bench.suite import Episode
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.tasks.suite import Episode
 
 DART_SIGMA = (0.35, 0.35, 0.2, 0.4)  # m/s, m/s, m/s, rad/s: sigma at noise_scale 1
 OU_THETA = 0.3  # per control step: noise correlation time ~ 1/theta = 3 steps (0.3 s at 10 Hz)
@@ -143,9 +143,9 @@ def parse_look_mix(spec: str) -> list[tuple[str, float]]:
 
 
 def committed_suite_seeds(suites_dir: str | Path | None = None) -> dict[int, str]:
-    """Episode seed -> name of the committed suite that uses it, over bench/suites/*.json."""
-    from cognitivedrone.bench.suite import SUITES_DIR
+    """Episode seed -> name of the committed suite that uses it, over cognitivedrone/tasks/suites/*.json."""
     from cognitivedrone.bounded_json import load_file
+    from cognitivedrone.tasks.suite import SUITES_DIR
 
     out: dict[int, str] = {}
     for path in sorted(Path(suites_dir or SUITES_DIR).glob("*.json")):
@@ -162,7 +162,7 @@ def committed_suite_seeds(suites_dir: str | Path | None = None) -> dict[int, str
 
 
 def _rehash(seed: int, k: int) -> int:
-    from cognitivedrone.bench.generate import SEED_SPACE
+    from cognitivedrone.tasks.generate import SEED_SPACE
 
     h = hashlib.sha256(f"{SEED_SALT}:{seed}:{k}".encode()).digest()
     return int.from_bytes(h[:8], "little") % SEED_SPACE
@@ -185,7 +185,7 @@ def free_seeds(seeds: list[int], reserved) -> list[int]:
 
 def plan_episodes(cfg: DatagenConfig, suites_dir: str | Path | None = None) -> list["Episode"]:
     """The episodes to fly, in order, with seeds free of the committed suites' seeds."""
-    from cognitivedrone.bench.generate import make_suite
+    from cognitivedrone.tasks.generate import make_suite
 
     suite = make_suite(f"datagen-s{cfg.seed}", cfg.episodes, cfg.seed, families=cfg.families)
     committed = committed_suite_seeds(suites_dir)
@@ -193,7 +193,7 @@ def plan_episodes(cfg: DatagenConfig, suites_dir: str | Path | None = None) -> l
     hits = [i for i, s in enumerate(raw) if s in committed]
     if hits and (hits[0] == 0 or len(hits) >= 2):
         name = committed[raw[hits[0]]]
-        raise DatagenError(f"--seed {cfg.seed} reproduces the committed suite {name!r} (bench/suites/{name}.json): "
+        raise DatagenError(f"--seed {cfg.seed} reproduces the committed suite {name!r} (cognitivedrone/tasks/suites/{name}.json): "
                            "its benchmark episodes would be in the training data; pick another --seed")
     seeds = free_seeds(raw, committed)
     return [replace(e, seed=s) for e, s in zip(suite.episodes, seeds)]
@@ -222,8 +222,9 @@ def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_sc
                 look=None):
     """Fly one episode with the expert under DART noise in `look` (None: classic); returns an
     EpisodeRecord whose meta carries the look's values."""
-    from cognitivedrone.bench.episode import judge, scene_options
     from cognitivedrone.data.lerobot_format import EpisodeRecord, encode_image, image_stats
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import judge
     from cognitivedrone.types import VelocityCommand
 
     obs, info = env.reset(seed=episode.seed, options=scene_options(episode, episode.prompt, look))
@@ -370,10 +371,17 @@ def _check_out(root: Path, identity: dict) -> None:
 
 
 def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.data.lerobot_format import DatasetWriter, read_shard_episodes, remove_tmp_files, episodes_path
+    from cognitivedrone.data.lerobot_format import DatasetWriter, episodes_path, read_shard_episodes, remove_tmp_files
+    from cognitivedrone.sim.scene import scene_options
 
     t0 = time.perf_counter()
     _validate(cfg)

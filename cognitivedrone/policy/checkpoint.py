@@ -177,7 +177,9 @@ class FilmCnnVLA:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, text_encoder: TextEncoder | None = None) -> "FilmCnnVLA":
-        path = Path(path)
+        from cognitivedrone.resources import resolve_checkpoint
+
+        path = resolve_checkpoint(path)
         if not path.is_dir():
             raise PolicyCheckpointError(path, "no such checkpoint directory" if not path.exists() else "not a directory")
 

@@ -37,7 +37,7 @@ def accept(rw: Rewrite, stats: ReasonerStats, warn: Callable[[str], None]):
     """The simple-form Target an answer names, or None: an empty answer is an abstention, one that
     names no gate or object is rejected (counted and warned about). Only the Target goes on: the
     policy gets the sentence rebuilt from it, never the backend's own words."""
-    from cognitivedrone.reasoning.simple_form import parse_simple_form
+    from cognitivedrone.tasks.simple_form import parse_simple_form
 
     if not rw.text.strip():
         stats.reasoner_abstained += 1

@@ -6,6 +6,7 @@ package needs numpy only: torch, onnxruntime and TensorRT are imported by the en
 uses them, so a drone with onnxruntime and no torch flies an exported checkpoint.
 """
 
-from cognitivedrone.runtime.engine import ENGINE_NAMES, EngineError, PolicyEngine, make_engine
+from cognitivedrone.runtime.engine import EngineError, PolicyEngine
+from cognitivedrone.runtime.factory import ENGINE_NAMES, make_engine
 
 __all__ = ["ENGINE_NAMES", "EngineError", "PolicyEngine", "make_engine"]

@@ -1,4 +1,5 @@
-"""The PolicyEngine contract and the factory that builds an engine by name."""
+"""The PolicyEngine contract (what every engine does) and the files an export writes; the
+factory that builds an engine by name is factory.py, so no engine imports the others."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import numpy as np
 
 from cognitivedrone.policy.inputs import check_embedding, check_image
 from cognitivedrone.types import VelocityCommand
-
-ENGINE_NAMES = ("torch", "onnxruntime", "tensorrt")
 
 # What `cognitivedrone export` writes into a checkpoint directory.
 POLICY_ONNX = "model.onnx"
@@ -67,37 +66,6 @@ class PolicyEngine(ABC):
     def describe(self) -> dict:
         """What a report should say about this engine (name, threads, providers, precision...)."""
         return {"engine": self.name, "threads": self.threads}
-
-
-def make_engine(name: str, checkpoint: str | Path, threads: int = 1, **options) -> PolicyEngine:
-    """Build an engine over a checkpoint directory. Unknown names and missing backends raise
-    EngineError saying what to install or run."""
-    checkpoint = Path(checkpoint)
-    if name == "torch":
-        from cognitivedrone.runtime.torch_engine import TorchEngine
-
-        return TorchEngine(checkpoint, threads=threads, **options)
-    if name == "onnxruntime":
-        from cognitivedrone.runtime.onnx_engine import OnnxRuntimeEngine
-
-        return OnnxRuntimeEngine(checkpoint, threads=threads, **options)
-    if name == "tensorrt":
-        from cognitivedrone.runtime.tensorrt_engine import TensorRTEngine
-
-        return TensorRTEngine(checkpoint, threads=threads, **options)
-    raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
-
-
-def export_where_possible(checkpoint: str | Path, log=print) -> None:
-    """Where torch and onnx are installed (bench, perf, a workstation), export a checkpoint whose
-    ONNX files are missing or stale. On a drone without torch, do nothing: it must be handed an
-    exported checkpoint, and the engine says so if it was not."""
-    from importlib.util import find_spec
-
-    if all(find_spec(m) for m in ("torch", "onnx")):
-        from cognitivedrone.runtime.export import ensure_exported
-
-        ensure_exported(checkpoint, log=log)
 
 
 def file_sha256(path: Path) -> str:

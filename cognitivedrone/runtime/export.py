@@ -24,8 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
+from cognitivedrone.resources import resolve_checkpoint
 from cognitivedrone.runtime.engine import (
-    EXPORT_FORMAT, EXPORT_FORMAT_KEY, INSTRUCTION_ONNX, POLICY_ONNX, POLICY_OUTPUTS, TOKENIZER_JSON, EngineError, file_sha256,
+    EXPORT_FORMAT,
+    EXPORT_FORMAT_KEY,
+    INSTRUCTION_ONNX,
+    POLICY_ONNX,
+    POLICY_OUTPUTS,
+    TOKENIZER_JSON,
+    EngineError,
+    file_sha256,
 )
 from cognitivedrone.runtime.instruction import MAX_TOKENS_KEY, MIN_TOKENS_KEY
 from cognitivedrone.runtime.onnx_session import SOURCE_KEY, open_session
@@ -49,7 +57,7 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
     from cognitivedrone.policy.checkpoint import WEIGHTS_NAME, FilmCnnVLA
     from cognitivedrone.policy.graph import MAX_INSTRUCTION_TOKENS, InstructionGraph, PolicyGraph
 
-    checkpoint = Path(checkpoint)
+    checkpoint = resolve_checkpoint(checkpoint)
     vla = FilmCnnVLA.from_pretrained(checkpoint)  # PolicyCheckpointError names a broken file
     cfg = vla.config
     source = file_sha256(checkpoint / WEIGHTS_NAME)
@@ -167,7 +175,7 @@ def export_is_current(checkpoint: str | Path) -> bool:
     """True when both ONNX files and the tokenizer exist and came from this model.safetensors."""
     import onnx
 
-    checkpoint = Path(checkpoint)
+    checkpoint = resolve_checkpoint(checkpoint)
     weights = checkpoint / "model.safetensors"
     files = [checkpoint / POLICY_ONNX, checkpoint / INSTRUCTION_ONNX]
     if not (checkpoint / TOKENIZER_JSON).is_file() or not all(f.is_file() for f in files):

@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pybullet as p
 
-from cognitivedrone.sim.materials import cone_mesh
+from cognitivedrone.sim.look import room_x_extent
+from cognitivedrone.sim.materials import cone_mesh, rgba
 
 CLEARANCE_M = 1.5  # from every flight corridor (start -> approach point -> through the gate)
 START = (-1.0, 0.0)
@@ -60,8 +61,6 @@ def _visual(client, shape, **kw) -> int:
 
 def build_distractors(world, look, pictures: list[str]) -> list[int]:
     """Build the look's distractors into the world's client; returns their body ids."""
-    from cognitivedrone.sim.world import _rgba, room_x_extent
-
     scene = look.scene
     c = world.client
     rng = np.random.default_rng([scene.placement_seed, 11])
@@ -74,28 +73,28 @@ def build_distractors(world, look, pictures: list[str]) -> list[int]:
     ids = []
     pictures = list(pictures)
     for d, (x, y) in zip(scene.distractors, spots):
-        rgba = _rgba(d.color)
+        color = rgba(d.color)
         yaw = float(rng.uniform(-math.pi, math.pi))
         quat = (0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2))
         s = d.size_m
         if d.kind == "box":
-            vis = _visual(c, p.GEOM_BOX, halfExtents=(s / 2, s / 2, s / 2), rgbaColor=rgba)
+            vis = _visual(c, p.GEOM_BOX, halfExtents=(s / 2, s / 2, s / 2), rgbaColor=color)
             pos = (x, y, s / 2)
         elif d.kind == "pole":
             h = 1.5 + 1.5 * s
-            vis = _visual(c, p.GEOM_CYLINDER, radius=0.05 + 0.05 * s, length=h, rgbaColor=rgba)
+            vis = _visual(c, p.GEOM_CYLINDER, radius=0.05 + 0.05 * s, length=h, rgbaColor=color)
             pos = (x, y, h / 2)
         elif d.kind == "cone":
-            vis = _visual(c, p.GEOM_MESH, fileName=str(cone_mesh()), meshScale=(s / 2, s / 2, s * 1.2), rgbaColor=rgba)
+            vis = _visual(c, p.GEOM_MESH, fileName=str(cone_mesh()), meshScale=(s / 2, s / 2, s * 1.2), rgbaColor=color)
             pos = (x, y, 0.0)
         elif d.kind == "panel":  # a coloured sign on a post
-            vis = _visual(c, p.GEOM_BOX, halfExtents=(0.02, s / 2, s / 2), rgbaColor=rgba)
+            vis = _visual(c, p.GEOM_BOX, halfExtents=(0.02, s / 2, s / 2), rgbaColor=color)
             pos = (x, y, 1.0 + s / 2)
             ids.append(p.createMultiBody(0.0, -1, _visual(c, p.GEOM_BOX, halfExtents=(0.03, 0.03, 0.5),
                                                           rgbaColor=(0.35, 0.35, 0.35, 1)), (x, y, 0.5), quat,
                                          physicsClientId=c))
         elif d.kind == "ring":  # a gate-coloured ring lying on the floor: a hoop, not a gate
-            vis = _visual(c, p.GEOM_CYLINDER, radius=0.3 + 0.5 * s, length=0.05, rgbaColor=rgba)
+            vis = _visual(c, p.GEOM_CYLINDER, radius=0.3 + 0.5 * s, length=0.05, rgbaColor=color)
             pos = (x, y, 0.03)
         else:  # "billboard": a picture on a post with no gate below it
             vis = _visual(c, p.GEOM_BOX, halfExtents=(0.02, 0.8, 0.8), rgbaColor=(1, 1, 1, 1))

@@ -34,6 +34,7 @@ from cognitivedrone.sim.dynamics import DroneState, Quadrotor
 from cognitivedrone.sim.lens import apply_lens
 from cognitivedrone.sim.look import Look
 from cognitivedrone.sim.world import GateAppearance, World, jitter_layout, reference_layout
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.types import VelocityCommand
 
 NOMINAL_START = (-1.0, 0.0, 0.75)
@@ -267,6 +268,6 @@ class DroneEnv(gym.Env):
 
     @staticmethod
     def _random_looks(rng: np.random.Generator) -> list[GateAppearance]:
-        shapes = list(rng.permutation(["round", "square", "triangle"]))
-        colors = list(rng.permutation(["red", "green", "blue"]))
-        return [GateAppearance(str(s), str(rng.choice(["big", "small"])), str(c)) for s, c in zip(shapes, colors)]
+        shapes = list(rng.permutation(list(GATE_SHAPES)))
+        colors = list(rng.permutation(list(GATE_COLORS)))
+        return [GateAppearance(str(s), str(rng.choice(list(GATE_SIZES))), str(c)) for s, c in zip(shapes, colors)]

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from cognitivedrone.sim.lens import LensParams
+from cognitivedrone.tasks.gates import GATE_COLORS
 
 RGB = tuple[float, float, float]  # 0..1
 
@@ -39,7 +40,6 @@ SCENE_KINDS = ("classic", "field", "room", "hall")
 PATTERNS = ("plain", "checker", "tiles", "stripes", "noise", "planks", "concrete", "grass")
 PROFILES = ("box", "flat", "tube")
 DISTRACTOR_KINDS = ("box", "pole", "cone", "panel", "ring", "billboard")
-GATE_COLOR_NAMES = ("red", "green", "blue")
 
 # ------------------------------------------------------------------------------------- ranges
 #: Every randomised axis and its range (``randomized`` draws from these; the held-out looks
@@ -290,7 +290,7 @@ _GATE_HUES = {"red": 0.0, "green": 125.0, "blue": 225.0}
 
 def _gate_shades(rng) -> tuple[tuple[str, RGB], ...]:
     out = []
-    for name in GATE_COLOR_NAMES:
+    for name in GATE_COLORS:
         h = (_GATE_HUES[name] + rng.uniform(-RANGES["gate_hue_deg"], RANGES["gate_hue_deg"])) / 360.0
         out.append((name, _hsv(h, _uniform(rng, RANGES["gate_saturation"]), _uniform(rng, RANGES["gate_value"]))))
     return tuple(out)
@@ -318,8 +318,8 @@ def _distractors(rng, n: int) -> tuple[Distractor, ...]:
         kind = str(rng.choice(DISTRACTOR_KINDS))
         gate_color = None
         if kind in ("ring", "panel", "box") and rng.uniform() < 0.5:
-            gate_color = str(rng.choice(GATE_COLOR_NAMES))
-            color = _gate_shades(rng)[GATE_COLOR_NAMES.index(gate_color)][1]
+            gate_color = str(rng.choice(GATE_COLORS))
+            color = _gate_shades(rng)[GATE_COLORS.index(gate_color)][1]
         else:
             color = _hsv(rng.uniform(0, 1), rng.uniform(0, 0.8), rng.uniform(0.2, 0.95))
         out.append(Distractor(kind, color, round(float(rng.uniform(0.3, 1.2)), 3), gate_color))
@@ -343,7 +343,7 @@ def _lens(rng, render_size: int) -> LensParams:
 
 
 def _fonts_by_class(font_class: str) -> list[str]:
-    from cognitivedrone.bench.assets import FONTS  # the texture layer owns the font registry
+    from cognitivedrone.tasks.assets import FONTS  # the texture layer owns the font registry
 
     return sorted(n for n, f in FONTS.items() if f.family_class == font_class and f.family not in HELD_OUT["font_family"])
 
@@ -448,7 +448,7 @@ def _dim(seed: int) -> Look:
 
 
 def _all_fonts() -> dict:
-    from cognitivedrone.bench.assets import FONTS
+    from cognitivedrone.tasks.assets import FONTS
 
     return FONTS
 
@@ -551,3 +551,9 @@ def camera_effects(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if render_size != size:  # the detail a render_size camera has, delivered at `size`, as env.render_at does
         image = apply_lens(apply_lens(image, LensParams(out_size=render_size)), LensParams(out_size=size))
     return apply_lens(image, lens, rng)
+
+
+def room_x_extent(scene) -> tuple[float, float]:
+    """Where a room's back and front walls stand: the start (x ~ -1) and the gates (x 4-5)
+    with room to turn and fly through."""
+    return (-1.0 - 0.5 * scene.half_width_m, 5.0 + 0.75 * scene.half_width_m)

@@ -12,34 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-SIM_ASSETS = Path(__file__).resolve().parents[2] / "sim_assets"  # the billboard mesh, art sets, fonts
+from cognitivedrone.resources import cache_dir, write_atomic
+
 TILE_M = 2.0  # metres per texture repeat (pybullet's plane100.obj: UV 100 over 200 m)
 TEXTURE_PX = 128
 MATERIALS_VERSION = 1
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("COGNITIVEDRONE_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "cognitivedrone"
-
-
-def write_atomic(path: Path, write) -> None:
-    """Write `path` with `write(file_object)` into a temporary file moved into place: readers
-    (other workers) never see a partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def rgba(rgb) -> tuple[float, float, float, float]:
+    """An opaque pybullet colour from an RGB triple in [0, 1]."""
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]), 1.0)
 
 
 def _write_once(path: Path, write) -> Path:

@@ -18,8 +18,10 @@ import numpy as np
 import pybullet as p
 import pybullet_data
 
-from cognitivedrone.sim.look import BillboardLook, GateLook, Look
-from cognitivedrone.sim.materials import SIM_ASSETS, material_texture, quad_mesh
+from cognitivedrone.resources import SIM_ASSETS
+from cognitivedrone.sim.look import BillboardLook, GateLook, Look, room_x_extent
+from cognitivedrone.sim.materials import material_texture, quad_mesh, rgba
+from cognitivedrone.tasks.gates import GATE_SHAPES, OPENING
 
 BILLBOARD_MESH = SIM_ASSETS / "billboard.obj"
 
@@ -29,16 +31,6 @@ COLORS_RGBA = {name: (*rgb, 1.0) for name, rgb in CLASSIC_GATE.shades}
 BAR_THICKNESS = CLASSIC_GATE.bar_width_m  # frame bar width in the gate plane, m (~1 px at 6 m at 128 px)
 BAR_DEPTH = CLASSIC_GATE.bar_depth_m  # frame bar extent along the flight direction, m
 POLE_WIDTH = 0.06
-# Size of the opening: inner radius (round), inner half-side (square) and incircle radius
-# (triangle). "small" still leaves > 3x the cf2x's diameter, "big" roughly 1.1 m across.
-OPENING = {
-    ("round", "big"): 0.55,
-    ("round", "small"): 0.35,
-    ("square", "big"): 0.50,
-    ("square", "small"): 0.32,
-    ("triangle", "big"): 0.40,
-    ("triangle", "small"): 0.26,
-}
 GATE_CENTER_Z = 1.0  # height of the opening's centre above the floor
 BILLBOARD_SIZE = CLASSIC_BOARD.size_m  # m, square: at 128 px it covers a median 18 px (min 12) at the start
 BILLBOARD_BOTTOM_Z = CLASSIC_BOARD.bottom_m  # clears the big triangle's apex (2.04 m)
@@ -85,7 +77,7 @@ def frame_bars(shape: str, size: str, style: GateLook = CLASSIC_GATE
                ) -> list[tuple[tuple[float, float, float], tuple[float, float, float], float]]:
     """Bars making up a gate frame in the gate's local frame: (half_extents, centre, roll).
     A bar's long axis is local y before the roll about x; half_extents are (depth, length, width)/2."""
-    if shape not in ("round", "square", "triangle"):
+    if shape not in GATE_SHAPES:
         raise ValueError(f"unknown gate shape {shape!r}; expected round, square or triangle")
     r = opening(shape, size, style)
     t, d = style.bar_width_m, style.bar_depth_m
@@ -189,10 +181,6 @@ class _Shapes:
                                  basePosition=position, baseOrientation=orientation, physicsClientId=client)
 
 
-def _rgba(rgb) -> tuple[float, float, float, float]:
-    return (float(rgb[0]), float(rgb[1]), float(rgb[2]), 1.0)
-
-
 class Gate:
     """One built gate: frame + pole + billboard, and the geometry to judge a pass."""
 
@@ -235,15 +223,15 @@ class Gate:
 
     def _build_frame(self) -> int:
         style, board, look = self.style, self.board, self.look
-        rgba = _rgba(style.shade(look.color))
+        color = rgba(style.shade(look.color))
         shapes = _Shapes()
         for he, centre, roll in frame_bars(look.shape, look.size, style):
             if style.profile == "tube":  # a cylinder's axis is local z: turn it onto the bar's y axis first
-                shapes.cylinder(he[2], 2 * he[1], centre, _rot_x_quat(roll - math.pi / 2), rgba)
+                shapes.cylinder(he[2], 2 * he[1], centre, _rot_x_quat(roll - math.pi / 2), color)
             else:
-                shapes.box(he, centre, _rot_x_quat(roll), rgba)
+                shapes.box(he, centre, _rot_x_quat(roll), color)
         # A pole from the floor to the frame's bottom, and a backing behind the billboard.
-        grey = _rgba(style.pole_color)
+        grey = rgba(style.pole_color)
         pole_top_local = -frame_bottom(look.shape, look.size, style)
         pole_len = self.pose.z + pole_top_local  # from floor (z=0) up to the frame's bottom
         if style.poles and pole_len > 0.02:
@@ -251,7 +239,7 @@ class Gate:
                        (0.0, 0.0, 0.0, 1.0), grey)
         bb_centre_z = self.billboard_bottom_z + board.size_m / 2 - self.pose.z
         shapes.box((0.02, board.size_m / 2 + 0.05, board.size_m / 2 + 0.05), (0.03, 0.0, bb_centre_z),
-                   (0.0, 0.0, 0.0, 1.0), _rgba(board.backing))
+                   (0.0, 0.0, 0.0, 1.0), rgba(board.backing))
         # A post joining the billboard to the frame so nothing floats.
         top_local = frame_top(look.shape, look.size, style)
         post_len = (self.billboard_bottom_z - self.pose.z) - top_local
@@ -333,7 +321,7 @@ class World:
             ceiling = k == len(surfaces) - 1
             # The collider and the picture in one body: a shape-less collider body would be drawn grey.
             vis = p.createVisualShape(p.GEOM_MESH, fileName=str(quad_mesh(corners)),
-                                      rgbaColor=_rgba(scene.ceiling) if ceiling else (1, 1, 1, 1),
+                                      rgbaColor=rgba(scene.ceiling) if ceiling else (1, 1, 1, 1),
                                       visualFramePosition=tuple(-v for v in centre), physicsClientId=c)
             col = p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=c)
             body = p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=col, baseVisualShapeIndex=vis,
@@ -364,12 +352,6 @@ class World:
             if body_id == g.body_id:
                 return f"gate {g.index + 1} ({g.look.color} {g.look.shape})"
         return f"body {body_id}"
-
-
-def room_x_extent(scene) -> tuple[float, float]:
-    """Where a room's back and front walls stand: the start (x ~ -1) and the gates (x 4-5)
-    with room to turn and fly through."""
-    return (-1.0 - 0.5 * scene.half_width_m, 5.0 + 0.75 * scene.half_width_m)
 
 
 def reference_layout() -> list[GatePose]:

@@ -21,7 +21,7 @@ class TrainConfig:
     warmup_steps: int = 100
     simple_prompt_prob: float = 0.5  # per sample: train on the simple or the original instruction
     # Of the simple-form texts (the simple picks and the decision samples), the share replaced by
-    # another wording of the same target (training/wordings.py); 0 disables. A saved config
+    # another wording of the same target (tasks/wordings.py); 0 disables. A saved config
     # without this key predates paraphrases: from_dict reads it as 0.0.
     paraphrase_prob: float = 0.5
     paraphrases_per_prompt: int = 3  # fixed wordings pre-encoded per distinct simple-form text (~12 ms each to encode)

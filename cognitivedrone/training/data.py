@@ -6,7 +6,7 @@ dataset would not fit in RAM, and decoding a 128-px frame costs far less than th
 Instructions are few (thousands), so their frozen MiniLM token states are computed once and
 kept as one float16 table; every sample points into it.
 
-Other wordings of the simple form (training/wordings.py) go into the same table: with
+Other wordings of the simple form (tasks/wordings.py) go into the same table: with
 `paraphrases` > 0, every distinct simple-form text (each frame's simple instruction and every
 counterfactual decision text) gets that many fixed, seeded paraphrases when the data is loaded,
 and `batch(..., paraphrase_prob=p)` swaps a simple-form text for one of them with probability p.
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cognitivedrone.bench.assets import list_assets
-from cognitivedrone.bench.families import object_prompt, simple_prompt
-from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.data.lerobot_format import DemoDataset
 from cognitivedrone.sim.projection import gate_points, project_points
-from cognitivedrone.training.wordings import paraphrase_set
+from cognitivedrone.tasks.assets import list_assets
+from cognitivedrone.tasks.families import object_prompt, simple_prompt
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.tasks.wordings import paraphrase_set
 
 
 @dataclass

@@ -124,7 +124,7 @@ def evaluate(ckpt: Path, suite: str, workers: int, prompt: str = "original") -> 
     """Fly a suite with the checkpoint, exactly as `cognitivedrone bench` does."""
     from cognitivedrone.bench.report import summarize
     from cognitivedrone.bench.runner import BenchConfig, run_suite
-    from cognitivedrone.bench.suite import load_suite
+    from cognitivedrone.tasks.suite import load_suite
 
     s = load_suite(suite)
     results, _, wall = run_suite(s, BenchConfig(policy=str(ckpt), prompt=prompt, workers=workers), progress=False)

@@ -53,14 +53,14 @@ def render_views(episodes: int, views: int, image_size: int, seed: int, log=prin
     has, approach and close pass included, and the same places without the gate."""
     import pybullet as p
 
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.generate import make_suite
     from cognitivedrone.expert import ExpertPilot
-    from cognitivedrone.reasoning.simple_form import Target
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.look import mixed_look, parse_look_mix
     from cognitivedrone.sim.projection import project_points
+    from cognitivedrone.sim.scene import scene_options
     from cognitivedrone.sim.world import GATE_CENTER_Z
+    from cognitivedrone.tasks.generate import make_suite
+    from cognitivedrone.tasks.simple_form import Target
 
     suite = make_suite("view-head", episodes, seed)
     rng = np.random.default_rng(seed)

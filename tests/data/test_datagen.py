@@ -202,7 +202,7 @@ def test_seed_of_a_committed_suite_is_refused(tmp_path):
     smoke = json.loads(next(p for p in committed_suite_paths() if p.stem == "smoke").read_text())
     first = smoke["episodes"][0]["seed"]
     # Find the master seed the smoke suite was made with (its first episode seed reproduces).
-    from cognitivedrone.bench.generate import make_suite
+    from cognitivedrone.tasks.generate import make_suite
 
     master = next((s for s in (2024, *range(0, 3000)) if make_suite("x", 1, s).episodes[0].seed == first), None)
     if master is None:
@@ -215,7 +215,7 @@ def test_seed_of_a_committed_suite_is_refused(tmp_path):
 
 
 def committed_suite_paths():
-    from cognitivedrone.bench.suite import SUITES_DIR
+    from cognitivedrone.tasks.suite import SUITES_DIR
 
     return sorted(SUITES_DIR.glob("*.json"))
 

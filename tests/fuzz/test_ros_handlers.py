@@ -28,6 +28,7 @@ os.environ.setdefault("AMENT_PREFIX_PATH", sys.prefix)
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 rclpy = pytest.importorskip("rclpy", reason="the ROS 2 wheels are not installed (make install puts them in .venv)")
 
+from cognitivedrone_ros.conversions import command_to_twist, rgb_to_image  # noqa: E402
 from geometry_msgs.msg import PoseStamped, TwistStamped  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rclpy.node import Node  # noqa: E402
@@ -36,10 +37,9 @@ from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 from std_srvs.srv import SetBool  # noqa: E402
 
-from cognitivedrone.reasoning.simple_form import parse_simple_form  # noqa: E402
 from cognitivedrone.safety import SafetyConfig  # noqa: E402
+from cognitivedrone.tasks.simple_form import parse_simple_form  # noqa: E402
 from cognitivedrone.types import VelocityCommand  # noqa: E402
-from cognitivedrone_ros.conversions import command_to_twist, rgb_to_image  # noqa: E402
 
 from .conftest import fuzz_settings  # noqa: E402
 from .plugins import Scripted  # noqa: E402
@@ -519,7 +519,7 @@ def test_sim_node_handlers(sim, ops):
     node = sim
     escapes: list[str] = []
     if node.outcome is not None:  # the episode ended (a crash, the time limit): fly it again
-        from cognitivedrone.bench.episode import scene_options
+        from cognitivedrone.sim.scene import scene_options
 
         node.obs, _ = node.env.reset(seed=node.episode.seed, options=scene_options(node.episode, node.prompt))
         node.outcome = None

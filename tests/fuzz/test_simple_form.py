@@ -6,8 +6,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cognitivedrone.bench.vocabulary import ENTRIES, GATE_COLORS
-from cognitivedrone.reasoning.simple_form import Target, _labels, _SHAPE_WORDS, _SIZE_WORDS, parse_simple_form
+from cognitivedrone.tasks.gates import GATE_COLORS
+from cognitivedrone.tasks.simple_form import _SHAPE_WORDS, _SIZE_WORDS, Target, _labels, parse_simple_form
+from cognitivedrone.tasks.vocabulary import ENTRIES
 
 from .conftest import fuzz_settings
 from .strategies import any_text

@@ -12,8 +12,17 @@ import pytest
 from hypothesis import currently_in_test_context, event, given
 from hypothesis import strategies as st
 
-from cognitivedrone.bench.assets import get_asset
-from cognitivedrone.bench.suite import CATEGORIES, MAX_SEED, N_GATES, SUITES_DIR, Suite, SuiteError, load_suite, suite_from_json
+from cognitivedrone.tasks.assets import get_asset
+from cognitivedrone.tasks.suite import (
+    CATEGORIES,
+    MAX_SEED,
+    N_GATES,
+    SUITES_DIR,
+    Suite,
+    SuiteError,
+    load_suite,
+    suite_from_json,
+)
 
 from .conftest import fuzz_settings
 from .mutate import mutated

@@ -23,7 +23,7 @@ class SuiteOracle(Reasoner):
     name = "oracle"
 
     def __init__(self):
-        from cognitivedrone.bench.suite import load_suite
+        from cognitivedrone.tasks.suite import load_suite
 
         self.simple = {e.prompt: e.prompt_simpler for e in load_suite("smoke").episodes}
 

@@ -1,17 +1,17 @@
 """The benchmark's policy runs inside Pilot with the reasoner in front: rewrites reach the policy,
 and the episode reports whether the rewrite named the right gate."""
 
-from pathlib import Path
 
 import pytest
 
 from cognitivedrone.bench.agents import make_agent
 from cognitivedrone.bench.episode import run_episode
-from cognitivedrone.bench.suite import load_suite
 from cognitivedrone.reasoning import make_reasoner
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone.sim.env import DroneEnv, SimConfig
+from cognitivedrone.tasks.suite import load_suite
 
-DEFAULT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
+DEFAULT = DEFAULT_CHECKPOINT
 
 
 def test_plugin_reasoner_steers_the_policy_and_is_judged():

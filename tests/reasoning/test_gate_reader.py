@@ -7,19 +7,28 @@ import numpy as np
 import pytest
 import torch
 
-from cognitivedrone.reasoning.offline.gate_reader import (GATE_READER_WEIGHTS, GateReaderConfig, GateReaderNet, crop_gates,
-                                                          has_gate_reader, load_gate_reader, read_gates, save_gate_reader)
+from cognitivedrone.reasoning.offline.gate_reader import (
+    GATE_READER_WEIGHTS,
+    GateReaderConfig,
+    GateReaderNet,
+    crop_gates,
+    has_gate_reader,
+    load_gate_reader,
+    read_gates,
+    save_gate_reader,
+)
+from cognitivedrone.resources import DEFAULT_PERCEPTION
 
-PERCEPTION = Path(__file__).resolve().parents[2] / "checkpoints" / "perception"
+PERCEPTION = DEFAULT_PERCEPTION
 TINY = GateReaderConfig(channels=(4, 8))
 SMOKE_CONFIDENT = 1  # a smoke-suite episode the shipped perception answers from its first view
 
 
 def _smoke_frame(index: int = 0) -> np.ndarray:
     """The first 256-px view of a smoke-suite episode, as the reasoner sees it."""
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     ep = load_suite("smoke").episodes[index]
     env = DroneEnv()
@@ -142,9 +151,9 @@ def test_the_offline_reasoner_reads_gate_looks_with_the_gate_reader(tmp_path):
 
 
 def test_a_rewrite_leaves_out_a_size_the_gate_reader_is_unsure_of_and_always_names_the_shape(tmp_path):
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.reasoning import make_reasoner
-    from cognitivedrone.reasoning.simple_form import parse_simple_form
+    from cognitivedrone.tasks.simple_form import parse_simple_form
+    from cognitivedrone.tasks.suite import load_suite
 
     index = SMOKE_CONFIDENT
     ep, frame = load_suite("smoke").episodes[index], _smoke_frame(index)

@@ -1,17 +1,17 @@
 """The offline reasoner on rendered frames, with the shipped perception model."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cognitivedrone.bench.episode import scene_options
-from cognitivedrone.bench.suite import load_suite
 from cognitivedrone.reasoning import make_reasoner
-from cognitivedrone.reasoning.simple_form import parse_simple_form
+from cognitivedrone.resources import DEFAULT_PERCEPTION
 from cognitivedrone.sim.env import DroneEnv, SimConfig
+from cognitivedrone.sim.scene import scene_options
+from cognitivedrone.tasks.simple_form import parse_simple_form
+from cognitivedrone.tasks.suite import load_suite
 
-PERCEPTION = Path(__file__).resolve().parents[2] / "checkpoints" / "perception"
+PERCEPTION = DEFAULT_PERCEPTION
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,29 @@
 """The billboard reader: where it cuts, what it is trained on, and how the reasoner uses it."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from cognitivedrone.reasoning.offline.reader import (READER_WEIGHTS, ReaderConfig, ReaderNet, crop_boards, has_reader,
-                                                     load_reader, save_reader)
+from cognitivedrone.reasoning.offline.reader import (
+    READER_WEIGHTS,
+    ReaderConfig,
+    ReaderNet,
+    crop_boards,
+    has_reader,
+    load_reader,
+    save_reader,
+)
 from cognitivedrone.reasoning.offline.reader_data import (
     VALIDATION_ART,
     reader_only_art,
     synthetic_crops,
     texture_pool,
 )
+from cognitivedrone.resources import DEFAULT_PERCEPTION
 
-PERCEPTION = Path(__file__).resolve().parents[2] / "checkpoints" / "perception"
+PERCEPTION = DEFAULT_PERCEPTION
 
 
 def test_a_cut_is_centred_on_the_board_and_scaled_to_its_width():
@@ -46,7 +53,7 @@ def test_synthetic_crops_are_reproducible_and_vary():
 
 
 def test_the_texture_pool_never_prints_held_out_art_or_fonts(monkeypatch):
-    import cognitivedrone.bench.assets as assets
+    import cognitivedrone.tasks.assets as assets
     from cognitivedrone.sim.look import HELD_OUT
 
     asked = []
@@ -88,9 +95,9 @@ def test_the_offline_reasoner_names_pictures_with_the_reader_when_there_is_one(t
         reader.head.bias.fill_(-10.0)
         reader.head.bias[assets.index("digit:7")] = 10.0
     save_reader(reader, folder)
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     ep = load_suite("smoke").episodes[0]
     env = DroneEnv()

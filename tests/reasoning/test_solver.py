@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from cognitivedrone.bench.suite import load_suite
 from cognitivedrone.reasoning.offline.scenes import asset_ids
 from cognitivedrone.reasoning.offline.solver import Solver
-from cognitivedrone.reasoning.simple_form import parse_simple_form
+from cognitivedrone.tasks.simple_form import parse_simple_form
+from cognitivedrone.tasks.suite import load_suite
 
 IDS = tuple(asset_ids())
 INDEX = {a: i for i, a in enumerate(IDS)}

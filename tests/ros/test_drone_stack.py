@@ -16,11 +16,10 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from cognitivedrone.bench.frames import expert_frames
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone_ros.conversions import rgb_to_image
 from cognitivedrone_ros.node_support import COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, SENSOR_QOS
 from cognitivedrone_ros.stack import Stack, config_path, log_tail
-
-from .conftest import REPO
 
 CAMERA = "/camera/camera/color/image_raw"  # a RealSense driver's topic
 SETPOINT = "mavros/setpoint_velocity/cmd_vel"
@@ -28,7 +27,7 @@ SETPOINT = "mavros/setpoint_velocity/cmd_vel"
 
 def test_drone_stack_turns_camera_frames_into_streamed_enu_setpoints_and_stops_on_estop(probe, ros_env, tmp_path):
     frames, prompts = expert_frames(30, image_size=256, every=1)  # the start of a smoke episode
-    overrides = {"vla_node": {"engine": "torch", "checkpoint": str(REPO / "checkpoints" / "default")}}
+    overrides = {"vla_node": {"engine": "torch", "checkpoint": str(DEFAULT_CHECKPOINT)}}
     setpoints = probe.listen(TwistStamped, SETPOINT, COMMAND_QOS)
     rewrites = probe.listen(String, "instruction/rewritten", EVENTS_QOS)
     camera = probe.publisher(Image, CAMERA, SENSOR_QOS)

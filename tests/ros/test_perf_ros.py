@@ -7,12 +7,12 @@ import json
 import subprocess
 import sys
 
-from .conftest import REPO
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
 
 
 def test_perf_ros_times_image_to_cmd_vel_across_processes(ros_env, tmp_path):
     out = tmp_path / "ros.json"
-    run = subprocess.run([sys.executable, "-m", "cognitivedrone.cli", "perf", str(REPO / "checkpoints" / "default"),
+    run = subprocess.run([sys.executable, "-m", "cognitivedrone.cli", "perf", str(DEFAULT_CHECKPOINT),
                           "--ros", "--engine", "torch", "--ros-hz", "50", "--ros-seconds", "4", "--frames", "20", "--out", str(out),
                           "--logs", str(tmp_path)], env=ros_env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -11,13 +11,12 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from std_msgs.msg import String
 
-from cognitivedrone.bench.suite import load_suite
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
+from cognitivedrone.tasks.suite import load_suite
 from cognitivedrone_ros.node_support import EVENTS_QOS, LATCHED_QOS
 from cognitivedrone_ros.stack import Stack, config_path, load_stack, log_tail, parse_overrides
 
-from .conftest import REPO
-
-CHECKPOINT = str(REPO / "checkpoints" / "default")
+CHECKPOINT = str(DEFAULT_CHECKPOINT)
 # An arithmetic task the policy fails on its own words (bench/results/default-original) and flies
 # once the reasoner has rewritten it.
 ARITHMETIC = 14

@@ -15,11 +15,12 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone_ros.conversions import rgb_to_image
 from cognitivedrone_ros.node_support import COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, SENSOR_QOS
 from cognitivedrone_ros.stack import Stack, config_path
 
-from .conftest import REPO, RosProbe, worker_index
+from .conftest import RosProbe, worker_index
 
 pytestmark = pytest.mark.xdist_group("ros-vla")
 
@@ -94,7 +95,7 @@ def vla(tmp_path_factory, worker_id):
     global FLIGHT, AWAY
     FLIGHT, AWAY = frames, away_frames(20, image_size=256)
     stack = Stack(config_path("sim"), {"vla_node": {"engine": "torch", "wait_for_rewrite_s": "0.0",
-                                                    "checkpoint": str(REPO / "checkpoints" / "default")}},
+                                                    "checkpoint": str(DEFAULT_CHECKPOINT)}},
                   nodes=("vla_node",), env=env, log_dir=tmp_path_factory.mktemp("vla-logs"))
     probe = RosProbe(domain)
     camera = None

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cognitivedrone.bench.perf import time_calls
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone.runtime import EngineError, make_engine
-from cognitivedrone.runtime.perf import time_calls
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT = REPO / "checkpoints" / "default"
+DEFAULT = DEFAULT_CHECKPOINT
 
 
 def _have(module: str) -> bool:

@@ -16,13 +16,14 @@ import onnx
 import pytest
 
 from cognitivedrone.bench.frames import expert_frames
+from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone.runtime import EngineError, make_engine
 from cognitivedrone.runtime.export import export_is_current, export_onnx
 
 pytestmark = pytest.mark.xdist_group("onnx-export")
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT = REPO / "checkpoints" / "default"
+DEFAULT = DEFAULT_CHECKPOINT
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +166,8 @@ def test_stale_export_is_refused_and_reexported(exported, tmp_path):
 def test_bench_flies_the_same_with_onnxruntime(exported, tmp_path):
     from cognitivedrone.bench.agents import make_agent
     from cognitivedrone.bench.episode import run_episode
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.tasks.suite import load_suite
 
     ckpt = str(exported[0])
     episodes = load_suite("smoke").episodes[:3]

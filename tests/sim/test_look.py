@@ -6,8 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from cognitivedrone.sim.look import (HELD_OUT, HELD_OUT_LOOKS, RANGES, Look, episode_look, look_names,
-                                     sample_look)
+from cognitivedrone.sim.look import HELD_OUT, HELD_OUT_LOOKS, RANGES, Look, episode_look, look_names, sample_look
 
 # sha256 of frames rendered by the code before looks existed (cognitivedrone-v1, first three
 # episodes: the start frame, the frame after five steps of (1.0, 0.2, 0.1, 0.3), and a 256 px view).
@@ -82,7 +81,7 @@ def test_each_held_out_look_uses_something_training_never_sees():
 
 
 def _font_family(font: str) -> str:
-    from cognitivedrone.bench.assets import FONTS
+    from cognitivedrone.tasks.assets import FONTS
 
     return FONTS[font].family
 
@@ -94,9 +93,9 @@ def _saturation(rgb) -> float:
 
 
 def test_classic_renders_todays_frames():
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     env = DroneEnv(SimConfig())
     try:
@@ -114,9 +113,9 @@ def test_classic_renders_todays_frames():
 
 
 def test_a_look_changes_the_frame_not_the_task():
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
     from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     ep = load_suite("smoke").episodes[0]
     env = DroneEnv(SimConfig())
@@ -150,13 +149,14 @@ def test_camera_effects_give_a_random_camera_at_the_models_size():
 def test_a_room_is_closed_and_shows_its_materials():
     """Walls and ceiling face in (TinyRenderer draws only faces that look at the camera): from
     inside, no ray reaches the sky behind them, and the walls wear their material's colour."""
-    import pybullet as p
     from dataclasses import replace
 
-    from cognitivedrone.bench.episode import scene_options
-    from cognitivedrone.bench.suite import load_suite
+    import pybullet as p
+
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.look import Material, SceneLook
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
 
     ep = load_suite("smoke").episodes[0]
     magenta, green = (1.0, 0.0, 1.0), (0.1, 0.8, 0.1)

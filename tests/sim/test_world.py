@@ -2,15 +2,22 @@
 
 import math
 
-import numpy as np
 import pybullet as p
 import pytest
 
 from cognitivedrone.expert import ExpertPilot
 from cognitivedrone.sim.env import DroneEnv, SimConfig
+from cognitivedrone.sim.world import (
+    BAR_THICKNESS,
+    Gate,
+    GateAppearance,
+    GatePose,
+    frame_bars,
+    in_opening,
+    reference_layout,
+)
+from cognitivedrone.tasks.gates import OPENING
 from cognitivedrone.types import VelocityCommand
-from cognitivedrone.sim.world import (OPENING, BAR_THICKNESS, Gate, GateAppearance, GatePose, frame_bars,
-                                      in_opening, reference_layout)
 
 SHAPES = ("round", "square", "triangle")
 

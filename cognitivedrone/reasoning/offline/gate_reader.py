@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.reasoning.offline.reader import conv_block, crop_boards
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
 GATE_READER_CONFIG = "gate_reader.json"
 GATE_READER_WEIGHTS = "gate_reader.safetensors"

@@ -31,8 +31,8 @@ VALIDATION_ART = "emojione"
 def reader_only_art() -> tuple[str, ...]:
     """Art styles no look draws, none holds out and none validates: printed only in the reader's
     texture pool."""
-    from cognitivedrone.bench.assets import ART_STYLES
     from cognitivedrone.sim.look import HELD_OUT, RANGES
+    from cognitivedrone.tasks.assets import ART_STYLES
 
     return tuple(a for a in ART_STYLES if a not in RANGES["art"] and a not in HELD_OUT["art"] and a != VALIDATION_ART)
 
@@ -49,9 +49,9 @@ def texture_pool(assets: tuple[str, ...], styles_per_asset: int, seed: int, prog
 
     from tqdm import tqdm
 
-    from cognitivedrone.bench.assets import TextureStyle, art_styles_for, render_texture
-    from cognitivedrone.bench.episode import style_for, texture_style
     from cognitivedrone.sim.look import sample_look
+    from cognitivedrone.sim.scene import style_for, texture_style
+    from cognitivedrone.tasks.assets import TextureStyle, art_styles_for, render_texture
 
     rng = np.random.default_rng([seed, 0x7E47])
     extra = reader_only_art()

@@ -1,5 +1,5 @@
 """`offline`: the default reasoner. No downloaded weights: the perception model shipped in
-checkpoints/perception (trained here on rendered scenes) reads the billboards and gates, and the
+cognitivedrone/checkpoints/perception (trained here on rendered scenes) reads the billboards and gates, and the
 solver answers the question over the vocabulary's facts."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import numpy as np
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
 from cognitivedrone.reasoning.offline.memory import SAME_PICTURE_P, BoardMemory, Sighting
-from cognitivedrone.reasoning.simple_form import Target
+from cognitivedrone.resources import DEFAULT_PERCEPTION, resolve_checkpoint
+from cognitivedrone.tasks.simple_form import Target
 
 
 class _Answer(NamedTuple):
@@ -26,7 +27,6 @@ class _Answer(NamedTuple):
     weak: bool  # no reading fitted well (solver.Choice.weak)
 
 
-DEFAULT_PERCEPTION = Path(__file__).resolve().parents[3] / "checkpoints" / "perception"
 # A rewrite names the gate's size only when the gate reader is at least this sure of it; shape and
 # colour it always names (the policy, given the colour alone, flew 96.3 % on classic against 99.7 %
 # with shape and colour). Size tells no two gates of our suites apart, and a wrong one makes a
@@ -50,7 +50,7 @@ class OfflineReasoner(Reasoner):
         from cognitivedrone.reasoning.offline.solver import Solver
 
         self._torch = torch
-        folder = Path(perception or DEFAULT_PERCEPTION)
+        folder = resolve_checkpoint(perception) if perception else DEFAULT_PERCEPTION
         self.model = load_perception(folder)
         # The billboard reader, when the folder has one, names the pictures (reader.py); else the grid does.
         self.reader = load_reader(folder) if has_reader(folder) else None
@@ -151,7 +151,7 @@ class OfflineReasoner(Reasoner):
         return None if b is None or abs(b.u) + b.scale > 1.0 else float(b.u)
 
     def _label(self, index: int) -> str:
-        from cognitivedrone.reasoning.simple_form import asset_label
+        from cognitivedrone.tasks.simple_form import asset_label
 
         return asset_label(self.assets[int(index)])
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
 SEED_SALT = 0x5CE7E5
 
@@ -32,7 +32,7 @@ class SceneConfig:
 
 
 def asset_ids() -> list[str]:
-    from cognitivedrone.bench.assets import list_assets
+    from cognitivedrone.tasks.assets import list_assets
 
     return [a.id for a in list_assets()]
 
@@ -62,16 +62,11 @@ def _render_shard(args) -> str:
     out, shard, n_frames, seed, cfg = args
     import pybullet as p
 
-    from cognitivedrone.bench.assets import texture_path
-    from cognitivedrone.bench.episode import (
-        TEXTURE_PX,
-        distractor_assets,
-        style_for,
-        texture_style,
-    )
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.look import mixed_look, parse_look_mix
+    from cognitivedrone.sim.scene import TEXTURE_PX, distractor_assets, style_for, texture_style
     from cognitivedrone.sim.world import GateAppearance
+    from cognitivedrone.tasks.assets import texture_path
 
     rng = np.random.default_rng([SEED_SALT, seed, shard])
     ids = asset_ids()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cognitivedrone.bench.vocabulary import ENTRY_BY_ID
+from cognitivedrone.tasks.vocabulary import ENTRY_BY_ID
 
 UNSURE_BONUS = 0.5
 # The odds that the picture asked for is on no billboard seen (it may be out of view): one seen

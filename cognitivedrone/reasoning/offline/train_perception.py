@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cognitivedrone.bench.suite import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 from cognitivedrone.bounded_json import load_file
 from cognitivedrone.reasoning.offline.perception import (
     PerceptionConfig,
@@ -20,6 +19,7 @@ from cognitivedrone.reasoning.offline.perception import (
     save_perception,
 )
 from cognitivedrone.reasoning.offline.scenes import asset_ids
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
 KEYS = ("images", "uv", "seen", "scale", "asset", "look")
 

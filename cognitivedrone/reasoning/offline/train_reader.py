@@ -118,8 +118,8 @@ def evaluate_reader(reader: ReaderNet, perception, data: dict[str, np.ndarray]) 
 def unseen_art_accuracy(reader: ReaderNet, art: str = VALIDATION_ART, copies: int = 4, seed: int = 123) -> dict:
     """The share of `art`'s pictures (not digits or letters: fonts print those) the reader names
     right from synthetic crops: how well it reads an art set no training run printed."""
-    from cognitivedrone.bench.assets import TextureStyle, art_styles_for, render_texture
-    from cognitivedrone.bench.episode import style_for
+    from cognitivedrone.sim.scene import style_for
+    from cognitivedrone.tasks.assets import TextureStyle, art_styles_for, render_texture
 
     assets = reader.config.assets
     idx = [i for i, a in enumerate(assets) if not a.startswith(("digit:", "letter:")) and art in art_styles_for(a)]

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 
-
 @dataclass
 class RosLatency:
     hz: float  # frames offered per second
@@ -46,7 +45,7 @@ def measure_ros(checkpoint: str | Path, engine: str = "onnxruntime", hz: float =
     from rclpy.node import Node
     from sensor_msgs.msg import Image
 
-    from cognitivedrone.runtime.perf import PERF_INSTRUCTION
+    from cognitivedrone.bench.perf import PERF_INSTRUCTION
     from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns
     from cognitivedrone_ros.node_support import EVENTS_QOS, SENSOR_QOS
     from cognitivedrone_ros.stack import Stack, config_path, ros_env

@@ -31,12 +31,23 @@ from std_msgs.msg import String
 from cognitivedrone.types import VelocityCommand
 from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns, twist_to_command
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Param, declare_params, diagnostic, guarded, one_of,
-    positive, run,
+    COMMAND_QOS,
+    EVENTS_QOS,
+    LATCHED_QOS,
+    OK,
+    SENSOR_QOS,
+    WARN,
+    Param,
+    declare_params,
+    diagnostic,
+    guarded,
+    one_of,
+    positive,
+    run,
 )
 
 PARAMS = [
-    Param("suite", "cognitivedrone-v1", "suite name (bench/suites) or path to a suite JSON",
+    Param("suite", "cognitivedrone-v1", "suite name (cognitivedrone/tasks/suites) or path to a suite JSON",
           lambda v: isinstance(v, str) and bool(v), "a suite name or path"),
     Param("episode", "", "episode id to fly (empty: the one at `index`)"),
     Param("index", 0, "episode index in the suite, when `episode` is empty",
@@ -62,10 +73,11 @@ PARAMS = [
 class SimNode(Node):
     def __init__(self):
         super().__init__("sim_node")
-        from cognitivedrone.bench.episode import episode_prompt, scene_options
         from cognitivedrone.bench.runner import prepare_textures
-        from cognitivedrone.bench.suite import load_suite
         from cognitivedrone.sim.env import DroneEnv, SimConfig
+        from cognitivedrone.sim.scene import scene_options
+        from cognitivedrone.tasks.prompts import episode_prompt
+        from cognitivedrone.tasks.suite import load_suite
 
         p = self.params = declare_params(self, PARAMS)
         suite = load_suite(p["suite"])
@@ -165,7 +177,7 @@ class SimNode(Node):
         self.odom_pub.publish(self.odometry(stamp))
 
     def finish(self, info: dict) -> None:
-        from cognitivedrone.bench.episode import judge
+        from cognitivedrone.tasks.suite import judge
 
         gate = info.get("gate_index")
         self.outcome = {"episode_id": self.episode.id, "outcome": judge(info["event"], gate, self.episode.target_index),

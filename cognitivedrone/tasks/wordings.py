@@ -47,8 +47,8 @@ import re
 
 import numpy as np
 
-from cognitivedrone.bench.vocabulary import ENTRY_BY_ID
-from cognitivedrone.reasoning.simple_form import Target, parse_simple_form
+from cognitivedrone.tasks.simple_form import Target, parse_simple_form
+from cognitivedrone.tasks.vocabulary import ENTRY_BY_ID
 
 Rng = random.Random | np.random.Generator | int
 

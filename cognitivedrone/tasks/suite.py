@@ -17,9 +17,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cognitivedrone.bench.assets import UnknownAssetError, get_asset
-from cognitivedrone.bench.vocabulary import GATE_COLORS, GATE_SHAPES, GATE_SIZES  # noqa: F401 - re-exported
 from cognitivedrone.bounded_json import JsonInputError, load_file
+from cognitivedrone.resources import SUITES_DIR
+from cognitivedrone.tasks.assets import UnknownAssetError, get_asset
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
 CATEGORIES = ("human", "symbol", "reasoning")
 N_GATES = 3
@@ -28,7 +29,6 @@ N_GATES = 3
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 MAX_SEED = 2**63 - 1
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "bench" / "suites"
 
 
 class SuiteError(ValueError):
@@ -103,7 +103,7 @@ class Suite:
 
 
 def resolve_suite_path(name_or_path: str | Path) -> Path:
-    """`--suite` takes a name from bench/suites/ or a path to a JSON file."""
+    """`--suite` takes a name from cognitivedrone/tasks/suites/ or a path to a JSON file."""
     p = Path(name_or_path)
     if p.suffix == ".json" or p.exists():
         return p
@@ -114,7 +114,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     path = resolve_suite_path(name_or_path)
     if not path.exists():
         known = ", ".join(sorted(q.stem for q in SUITES_DIR.glob("*.json"))) or "none"
-        raise SuiteError(f"suite {str(name_or_path)!r} not found (looked for {path}; suites in bench/suites: {known})")
+        raise SuiteError(f"suite {str(name_or_path)!r} not found (looked for {path}; shipped suites: {known})")
     if not path.is_file():
         raise SuiteError(f"suite {path} is not a file")
     try:
@@ -215,3 +215,12 @@ def episode_from_json(e, where: str = "episode") -> Episode:
         id=ep_id, category=category, family=family, prompt=prompt, prompt_simpler=simpler,
         options=tuple(options), correct=correct, gates=tuple(gates), seed=seed, background=background,
     )
+
+
+def judge(event: str | None, gate_index: int | None, target_index: int) -> str:
+    """The outcome of an episode from the env's last event (one of bench/results.py OUTCOMES)."""
+    if event == "gate":
+        return "success" if gate_index == target_index else "wrong_gate"
+    if event in ("collision", "out_of_bounds"):
+        return event
+    return "timeout"

@@ -16,7 +16,7 @@ are ignored, and some hold ``"gates"`` as an object keyed by gate number
 The top level must be a list: the one-entry ``setup.json`` files written next to recordings
 are not task files.
 
-:func:`import_reference_files` turns such files into a :class:`~cognitivedrone.bench.suite.Suite`.
+:func:`import_reference_files` turns such files into a :class:`~cognitivedrone.tasks.suite.Suite`.
 
 Option names -> asset ids (:func:`map_option`)
 -----------------------------------------------
@@ -33,7 +33,7 @@ applies wins:
    reference's duplicate meshes ``dog_1``, ``android_1``); each of those also without a
    plural ``s`` / ``es``, then with an ``s`` added; each also through the small alias table
    :data:`NAME_ALIASES` (``rhino`` -> ``rhinoceros``). When the same normalised name belongs to
-   several kinds, the earlier kind in :data:`~cognitivedrone.bench.assets.KINDS` wins (so a
+   several kinds, the earlier kind in :data:`~cognitivedrone.tasks.assets.KINDS` wins (so a
    brand logo named like a fruit, ``apple.dae``, maps to ``food:apple``).
 
 Anything else maps to ``None`` and is *unmapped*. In the reference this is, for example,
@@ -90,9 +90,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from cognitivedrone.bench import assets as _assets
-from cognitivedrone.bench.suite import CATEGORIES, Episode, Suite, SuiteError, episode_from_json
 from cognitivedrone.bounded_json import JsonInputError, load_file
+from cognitivedrone.tasks import assets as _assets
+from cognitivedrone.tasks.suite import CATEGORIES, Episode, Suite, SuiteError, episode_from_json
 
 __all__ = [
     "ImportReport",

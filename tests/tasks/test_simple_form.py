@@ -2,10 +2,10 @@
 
 import pytest
 
-from cognitivedrone.bench.assets import list_assets
-from cognitivedrone.bench.families import object_prompt, simple_prompt
-from cognitivedrone.bench.vocabulary import GATE_COLORS, GATE_SHAPES, GATE_SIZES
-from cognitivedrone.reasoning.simple_form import Target, parse_simple_form
+from cognitivedrone.tasks.assets import list_assets
+from cognitivedrone.tasks.families import object_prompt, simple_prompt
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.tasks.simple_form import Target, parse_simple_form
 
 
 def test_every_canonical_sentence_parses_back_to_itself():
@@ -85,7 +85,7 @@ def test_the_attackers_doubly_named_rewrite_is_refused():
     assert parse_simple_form("Fly through the gate with the zebra, not the digit 7") is None
 
 
-# -- other wordings of the simple form (other reasoners, users; training/wordings.py) ----------
+# -- other wordings of the simple form (other reasoners, users; tasks/wordings.py) ----------
 
 @pytest.mark.parametrize("text, expect", [
     ("Fly through the red big round gate", Target("big", "round", "red")),

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cognitivedrone.bench.families import families_of, get_family, sample_task, simple_prompt
-from cognitivedrone.bench.suite import CATEGORIES, ID_PATTERN, GATE_COLORS, GATE_SHAPES, GATE_SIZES, Episode, GateLook, Suite
+from cognitivedrone.tasks.families import families_of, get_family, sample_task, simple_prompt
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.tasks.suite import CATEGORIES, ID_PATTERN, Episode, GateLook, Suite
 
 SEED_SPACE = 2**31 - 1
 

@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from cognitivedrone.bench.generate import make_suite
-from cognitivedrone.bench.suite import SuiteError, load_suite, suite_from_json
+from cognitivedrone.tasks.generate import make_suite
+from cognitivedrone.tasks.suite import SuiteError, load_suite, suite_from_json
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Importing the reference system's task files (synthetic fixtures in tests/bench/data/)."""
+"""Importing the reference system's task files (synthetic fixtures in tests/tasks/data/)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from cognitivedrone.bench.reference_import import (
+from cognitivedrone.tasks.reference_import import (
     ImportReport,
     ReferenceImportError,
     import_reference_files,
     infer_category,
     map_option,
 )
-from cognitivedrone.bench.suite import GateLook, suite_from_json
+from cognitivedrone.tasks.suite import GateLook, suite_from_json
 
 DATA = Path(__file__).parent / "data"
 MATH = DATA / "ref_math.json"
@@ -85,7 +85,7 @@ def test_map_option(name, expected):
 @pytest.mark.parametrize("name, tag", [("Healthy/healthy_15.dae", "healthy"), ("Unhealthy/unhealthy_5.dae", "unhealthy"),
                                        ("Healthy/healthy_1.dae", "healthy")])
 def test_numbered_foods_map_to_a_food_of_that_category(name, tag):
-    from cognitivedrone.bench.assets import get_asset
+    from cognitivedrone.tasks.assets import get_asset
 
     asset = get_asset(map_option(name))
     assert asset.kind == "food" and tag in asset.tags

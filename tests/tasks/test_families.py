@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from cognitivedrone.bench.assets import get_asset
-from cognitivedrone.bench.families import FAMILIES, MEMBERSHIP, sample_task
+from cognitivedrone.tasks.assets import get_asset
+from cognitivedrone.tasks.families import FAMILIES, MEMBERSHIP, sample_task
 
 N = 60
 
@@ -68,7 +68,7 @@ NEGATED = {"not wearing a hat": "hat", "without a beard": "beard", "not healthy"
 
 
 def test_named_distractors_are_not_confusable():
-    from cognitivedrone.bench.families import CONFUSABLE
+    from cognitivedrone.tasks.families import CONFUSABLE
     rng = np.random.default_rng(4)
     for fam in FAMILIES:
         for _ in range(100):

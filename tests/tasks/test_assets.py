@@ -1,4 +1,4 @@
-"""The billboard vocabulary and its textures (cognitivedrone.bench.assets)."""
+"""The billboard vocabulary and its textures (cognitivedrone.tasks.assets)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cognitivedrone.bench import assets
-from cognitivedrone.bench.assets import (
+from cognitivedrone.tasks import assets
+from cognitivedrone.tasks.assets import (
     ART_STYLES,
     FONT_CLASSES,
     FONTS,

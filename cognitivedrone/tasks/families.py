@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from cognitivedrone.bench.assets import KINDS, Asset, get_asset, list_assets
+from cognitivedrone.tasks.assets import KINDS, Asset, get_asset, list_assets
 
 VERBS = ("Fly through", "Go through", "Pass through", "Navigate through", "Head through")
 

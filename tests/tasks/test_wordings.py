@@ -8,11 +8,18 @@ import re
 import numpy as np
 import pytest
 
-from cognitivedrone.bench.vocabulary import ENTRIES, GATE_COLORS, GATE_SHAPES, GATE_SIZES
-from cognitivedrone.reasoning.simple_form import _SHAPE_WORDS, _SIZE_WORDS, Target, parse_simple_form
+from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
+from cognitivedrone.tasks.simple_form import _SHAPE_WORDS, _SIZE_WORDS, Target, parse_simple_form
+from cognitivedrone.tasks.vocabulary import ENTRIES
+from cognitivedrone.tasks.wordings import (
+    HELDOUT_MARKERS,
+    HELDOUT_ORDER,
+    as_target,
+    heldout_paraphrase,
+    paraphrase,
+    paraphrase_set,
+)
 from cognitivedrone.training.config import TrainConfig
-from cognitivedrone.training.wordings import (HELDOUT_MARKERS, HELDOUT_ORDER, as_target, heldout_paraphrase,
-                                              paraphrase, paraphrase_set)
 
 ASSETS = [f"{e.kind}:{e.name}" for e in ENTRIES]
 LOOKS = [t for t in itertools.product((None,) + GATE_SIZES, (None,) + GATE_SHAPES, (None,) + GATE_COLORS) if any(t)]

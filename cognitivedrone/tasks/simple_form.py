@@ -48,7 +48,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cognitivedrone.bench.vocabulary import ENTRIES, ENTRY_BY_ID, GATE_COLORS
+from cognitivedrone.tasks.gates import GATE_COLORS
+from cognitivedrone.tasks.vocabulary import ENTRIES, ENTRY_BY_ID
 
 _SHAPE_WORDS = {"round": "round", "circular": "round", "circle": "round", "square": "square",
                 "triangle": "triangle", "triangular": "triangle"}
