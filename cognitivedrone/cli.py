@@ -13,8 +13,14 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cognitivedrone.resources import DEFAULT_PERCEPTION, resolve_checkpoint
+
+if TYPE_CHECKING:  # imported when their verb runs: `cognitivedrone --help` stays quick
+    from cognitivedrone.bench.config import BenchRunConfig
+    from cognitivedrone.data.datagen import DatagenConfig
+    from cognitivedrone.training.config import TrainConfig
 
 EXIT_USAGE = 2
 
@@ -58,7 +64,7 @@ def _reasoner_weights(spec: str) -> str | None:
     return None  # a hf model's weights are gigabytes: its path in the settings stands for it
 
 
-def cmd_bench(args) -> int:
+def cmd_bench(args: BenchRunConfig) -> int:
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.tasks.suite import load_suite
 
@@ -89,7 +95,7 @@ def cmd_bench(args) -> int:
     if out:
         # Claimed before anything flies (and after the checks above, so a typo deletes nothing with
         # --overwrite): a bad --out costs a second, not the run.
-        settings = {k: v for k, v in vars(args).items() if k not in ("func", "verb", "quiet", "overwrite")}
+        settings = args.settings()
         settings.update(suite_name=suite.name, episodes=len(suite), policy_sha256=_weights_digest(args.policy),
                         reasoner_sha256=_reasoner_weights(args.reasoner))
         try:
@@ -221,8 +227,11 @@ def _perf_ros(args, ckpt: Path) -> int:
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.runtime.factory import export_where_possible
 
-    _ros_package()
-    from cognitivedrone_ros.perf import default_domain, measure_ros
+    try:
+        from cognitivedrone_ros.perf import default_domain, measure_ros
+    except ImportError as exc:
+        raise UserError(f"perf --ros needs the ROS 2 side ({exc}): `make install` puts the ROS 2 wheels and "
+                        "ros_ws/src/cognitivedrone_ros into .venv; on a ROS machine, colcon build ros_ws") from None
 
     engine = "onnxruntime" if args.engine == "all" else args.engine
     try:
@@ -522,109 +531,95 @@ def cmd_assets_sheet(args) -> int:
 
 # -- learning ------------------------------------------------------------------------------------
 
-def cmd_datagen(args) -> int:
-    from cognitivedrone.data.datagen import run_datagen
+def cmd_datagen(cfg: DatagenConfig, quiet: bool = False) -> int:
+    from cognitivedrone.data.datagen import DatagenError, generate
+    from cognitivedrone.data.lerobot_format import DatasetError
 
     try:
-        return run_datagen(args)
-    except (ValueError, OSError) as e:  # OSError: e.g. the disk filled up while writing a shard
+        rep = generate(cfg, progress=not quiet)
+    except (DatagenError, DatasetError, ValueError, OSError) as e:  # OSError: e.g. the disk filled up mid-shard
         raise UserError(str(e)) from None
+    state = "complete" if rep.complete else "incomplete: rerun to finish"
+    print(f"wrote {rep.out}: {rep.episodes} episodes, {rep.frames} frames, success {rep.success_rate:.1%} ({state}); "
+          f"this run flew {rep.generated_episodes} episodes in {rep.wall_s:.1f} s ({rep.trajectories_per_min:.0f} traj/min), "
+          f"{rep.skipped_shards} shard(s) already done")
+    return 0
 
 
-def cmd_train(args) -> int:
-    from cognitivedrone.training.train import train, train_config_from_args
+def cmd_train(cfg: TrainConfig, quiet: bool = False) -> int:
+    from cognitivedrone.training.train import train
 
     try:
-        cfg = train_config_from_args(args)
-        train(cfg, progress=not args.quiet)
+        train(cfg, progress=not quiet)
     except (ValueError, OSError, FloatingPointError) as e:  # bad data, checkpoint, settings, disk, --lr: say what
         raise UserError(str(e)) from None
     return 0
 
 
-def add_train_arguments(t: argparse.ArgumentParser) -> None:
+# Verbs whose options are generated from a config dataclass with tyro: the dataclass is the one
+# place an option is defined, with its type, default and help (its comment). The rest of the
+# verbs keep hand-written argparse parsers below.
+CONFIG_VERBS = ("bench", "datagen", "train")
+
+
+def _config_verbs() -> dict:
+    from cognitivedrone.bench.config import BenchRunConfig
+    from cognitivedrone.data.datagen import DatagenConfig
     from cognitivedrone.training.config import TrainConfig
 
-    d = TrainConfig(data="", out="")
-    t.add_argument("--data", required=True, help="dataset directory written by `cognitivedrone datagen`")
-    t.add_argument("--out", required=True, help="run directory: checkpoints, metrics.jsonl, and the final policy")
-    t.add_argument("--init", help="fine-tune from this checkpoint directory")
-    t.add_argument("--head", choices=("chunk_l1", "tokens256"), help=f"action head (default {d.head})")
-    t.add_argument("--chunk-size", type=int, help=f"actions predicted per step by chunk_l1 (default {d.chunk_size})")
-    t.add_argument("--steps", type=int, help=f"optimiser steps (default {d.steps})")
-    t.add_argument("--batch-size", type=int, help=f"samples per step per process (default {d.batch_size})")
-    t.add_argument("--lr", type=float, help=f"peak learning rate (default {d.lr})")
-    t.add_argument("--warmup-steps", type=int, help=f"linear warm-up steps before the cosine decay (default {d.warmup_steps})")
-    t.add_argument("--families", help="comma list of families to keep; -name drops one, written --families=-name (default: all)")
-    t.add_argument("--simple-prompt-prob", type=float, help=f"share of samples with the simple instruction (default {d.simple_prompt_prob})")
-    t.add_argument("--paraphrase-prob", type=float,
-                   help=f"share of simple-form texts replaced by another wording of the same target (default {d.paraphrase_prob}; 0: off)")
-    t.add_argument("--paraphrases-per-prompt", type=int,
-                   help=f"fixed wordings pre-encoded per simple-form text (default {d.paraphrases_per_prompt})")
-    t.add_argument("--save-every", type=int, help=f"checkpoint every N steps (default {d.save_every})")
-    t.add_argument("--eval-every", type=int, help="fly the eval suite every N steps (default 0: only at the end; -1: never)")
-    t.add_argument("--eval-suite", help=f"suite for evaluations (default {d.eval_suite}; '' to skip)")
-    t.add_argument("--eval-workers", type=int, help=f"bench workers for evaluations (default {d.eval_workers})")
-    t.add_argument("--threads", type=int, help="torch threads per process (default: torch's choice)")
-    t.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    return {"bench": (BenchRunConfig, False, cmd_bench), "datagen": (DatagenConfig, True, cmd_datagen),
+            "train": (TrainConfig, True, cmd_train)}
+
+
+def _parse_config_verb(verb: str, argv: list[str]):
+    """The verb's config from argv (tyro; a usage error exits 2), and the function that runs it.
+    Flags read as they always did: `--look-seed`, not `--cfg.look-seed`; `--quiet`, and no
+    `--no-quiet` beside it."""
+    import tyro
+
+    config = (tyro.conf.OmitArgPrefixes, tyro.conf.FlagCreatePairsOff)
+    cls, has_quiet, run = _config_verbs()[verb]
+    prog = f"cognitivedrone {verb}"
+    if has_quiet:  # `--quiet` is how the command shows progress, not part of what it makes
+        def command(cfg, quiet=False):
+            return cfg, quiet
+
+        command.__annotations__ = {"cfg": cls, "quiet": bool}
+        command.__doc__ = f"{cls.__doc__}\n\nArgs:\n    cfg: what to make\n    quiet: no progress bar\n"
+        cfg, quiet = tyro.cli(command, args=argv, prog=prog, config=config)
+        call = (lambda: run(cfg, quiet))
+    else:
+        cfg = tyro.cli(cls, args=argv, prog=prog, config=config)
+        call = (lambda: run(cfg))
+    problems = cfg.usage_problems() if hasattr(cfg, "usage_problems") else []
+    if problems:
+        print(f"usage: {prog} [-h] [OPTIONS]\n{prog}: error: {problems[0]}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return call
 
 
 # -- ROS 2 ------------------------------------------------------------------------------------------
 
-def _ros_package():
-    try:
-        from cognitivedrone_ros import stack
-    except ImportError as exc:
-        raise UserError(f"the ROS 2 side is not installed ({exc}): `make install` puts the ROS 2 wheels and "
-                        "ros_ws/src/cognitivedrone_ros into .venv; on a ROS machine, colcon build ros_ws") from None
-    return stack
+def _ros_missing(args) -> int:
+    raise UserError(f"the ROS 2 side is not installed (no cognitivedrone_ros providing `{args.verb}`): `make install` "
+                    "puts the ROS 2 wheels and ros_ws/src/cognitivedrone_ros into .venv; on a ROS machine, colcon "
+                    "build ros_ws")
 
 
-def cmd_stack(args) -> int:
-    import time
+def _add_plugin_verbs(sub) -> None:
+    """Verbs other packages add (entry points in group `cognitivedrone.verbs`: a function given the
+    subparsers). The ROS package adds `stack` and `record`; without it they say how to install it."""
+    from importlib.metadata import entry_points
 
-    stack = _ros_package()
-    try:
-        config = stack.config_path(args.config)
-        # The simulation talks on this machine only; the drone stack must be reachable from the
-        # ground station (instructions, the e-stop).
-        s = stack.Stack(config, stack.parse_overrides(args.set or []),
-                        tuple(args.nodes.split(",")) if args.nodes else None,
-                        log_dir=Path(args.logs) if args.logs else None, localhost=config.stem != "drone",
-                        remaps=tuple(args.remap or ()))
-    except (ValueError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
-    print(f"stack {config}: {', '.join(s.nodes)}" + (f" (logs in {args.logs})" if args.logs else ""))
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` and `timeout` stop the nodes too
-    with s:
-        if args.until_outcome:
-            from cognitivedrone_ros.outcome import wait_for_outcome
-
-            outcome = wait_for_outcome(args.timeout, alive=lambda: not s.exited())
-            if outcome is None:
-                why = f"nodes exited: {s.exited()}" if s.exited() else f"no outcome within {args.timeout:g} s"
-                print(f"stack: {why}", file=sys.stderr)
-                return 1
-            print(f"outcome: {outcome['outcome']} (gate {outcome['gate_passed']}, target {outcome['target_gate']}, "
-                  f"{outcome['time_s']:.1f} s sim time) episode {outcome['episode_id']}")
-            return 0 if outcome["outcome"] == "success" else 1
-        deadline = time.monotonic() + args.timeout if args.timeout else float("inf")
-        while not s.exited() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if s.exited():
-            print(f"stack: node(s) exited: {s.exited()}", file=sys.stderr)
-            return 1
-    return 0
-
-
-def cmd_record(args) -> int:
-    _ros_package()
-    from cognitivedrone_ros.recorder import cmd_record as record
-
-    return record(args)
+    for ep in entry_points(group="cognitivedrone.verbs"):
+        try:
+            ep.load()(sub)
+        except ImportError:  # a broken ROS install: its verbs say so when used
+            continue
+    for verb, what in (("stack", "start the ROS 2 node set (needs the ROS 2 package)"),
+                       ("record", "record the stack's ROS 2 topics to a bag (needs the ROS 2 package)")):
+        if verb not in sub.choices:
+            sub.add_parser(verb, help=what, add_help=False).set_defaults(func=_ros_missing)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -648,41 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="cognitivedrone", description="CognitiveDrone: a vision-language-action stack for drones and its benchmark.")
     sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    b = sub.add_parser("bench", help="fly a suite and report success per category",
-                       description="Fly every episode of a suite with a policy; print a per-category table with 95%% Wilson intervals; with --out, write results.json, report.md, a plot and videos.")
-    b.add_argument("--suite", default="smoke", help="a suite name (cognitivedrone/tasks/suites/) or a path to a suite JSON (default: smoke)")
-    b.add_argument("--policy", default="expert", help="expert (privileged), hover, random, or a checkpoint directory (default: expert)")
-    b.add_argument("--prompt", choices=("original", "simple", "reworded"), default="original",
-                   help="give the policy the original instruction, the simple ground-truth one, or the simple one "
-                        "reworded in a way training never saw (other verbs and phrasings, as another reasoner writes)")
-    b.add_argument("--reasoner", default="none",
-                   help="rewrite instructions first: none (default), offline, hf:PATH, openai:URL[#model], or module:Class")
-    b.add_argument("--engine", choices=ENGINE_NAMES, default="torch",
-                   help="inference engine for a checkpoint policy (default: torch); onnxruntime/tensorrt export to ONNX first if needed")
-    b.add_argument("--workers", type=_int_at_least(1), default=2, help="worker processes, 1 or more (default: 2)")
-    b.add_argument("--out", help="a new or empty directory for bench.json (the run's settings, written before "
-                                 "anything flies), results.json, report.md, success_by_category.png and videos/")
-    again = b.add_mutually_exclusive_group()
-    again.add_argument("--overwrite", action="store_true",
-                       help="--out may hold an earlier run: remove that run's files first (other files are never removed)")
-    again.add_argument("--resume", action="store_true",
-                       help="carry on the run in --out (cut short, e.g. by a session ending): episodes it finished are kept "
-                            "(episodes.jsonl), the rest are flown; the settings must match (--workers may change)")
-    b.add_argument("--video", type=_int_at_least(0), default=0, metavar="K",
-                   help="record videos of the first K episodes (needs --out; default 0: none)")
-    b.add_argument("--limit", type=_int_at_least(0, " (0: all)"), default=0, metavar="N",
-                   help="fly only the first N episodes (default 0: all of them)")
-    b.add_argument("--airframe", default="cf2x", help="cf2x (default) or racer")
-    b.add_argument("--image-size", type=int, default=128, help="camera resolution in pixels (square, default 128)")
-    b.add_argument("--control-hz", type=float, default=10.0, help="decisions per second (default 10)")
-    b.add_argument("--look", default="classic", metavar="NAME[,NAME...]",
-                   help="how the world looks: classic (default; every committed result), randomized (the training "
-                        "distribution), or a held-out look: studio, outdoor, dim. Several, comma-separated, fly the "
-                        "suite once per look and add a looks x categories table")
-    b.add_argument("--look-seed", type=int, default=0, help="seed of the per-episode look draws (default 0)")
-    b.add_argument("--quiet", action="store_true", help="no progress bar")
-    b.set_defaults(func=cmd_bench)
-
+    sub.add_parser("bench", help="fly a suite and report success per category (options: bench --help)", add_help=False)
     ex = sub.add_parser("export", help="export a checkpoint to ONNX (policy + instruction encoder)",
                         description="Write CKPT/model.onnx (uint8 image + instruction embedding -> command in physical units), "
                                     "CKPT/instruction_encoder.onnx and CKPT/tokenizer.json; check them with onnx.checker and against torch.")
@@ -714,33 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--logs", help="--ros: write vla_node's output to DIR/vla_node.log")
     pf.set_defaults(func=cmd_perf)
 
-    st = sub.add_parser("stack", help="start the ROS 2 node set of sim.launch.py or drone.launch.py, one process per node",
-                        description="Start the nodes of a stack config (the package's config/sim.yaml or drone.yaml, or "
-                                    "a YAML of your own in ROS 2 parameter-file format) without the ROS 2 launch system, "
-                                    "with the same executables and parameters as `ros2 launch`. Ctrl-C stops them all.")
-    st.add_argument("config", help="sim, drone, or a path to a stack YAML")
-    st.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE",
-                    help="override a parameter, e.g. --set vla_node.engine=torch (repeatable)")
-    st.add_argument("--remap", action="append", metavar="FROM:=TO",
-                    help="remap a topic for every node, e.g. --remap camera/image_raw:=/camera/camera/color/image_raw")
-    st.add_argument("--nodes", help="start only these nodes (comma-separated)")
-    st.add_argument("--until-outcome", action="store_true",
-                    help="sim: stop once sim_node publishes the episode outcome; exit 0 on success, 1 otherwise")
-    st.add_argument("--timeout", type=float, default=0.0, help="stop after this many seconds (0: never; "
-                    "with --until-outcome default 120)")
-    st.add_argument("--logs", help="write each node's output to DIR/<node>.log instead of this terminal")
-    st.set_defaults(func=cmd_stack)
-
-    rec = sub.add_parser("record", help="record the stack's ROS 2 topics to a rosbag2 bag (MCAP) for fine-tuning",
-                         description="Record the stack's topics (camera frames, instructions, commands, odometry, "
-                                     "outcomes, diagnostics) as received, to a rosbag2 bag directory with MCAP storage "
-                                     "that `ros2 bag info` and `ros2 bag play` read. Ctrl-C stops and finishes the bag.")
-    rec.add_argument("--out", required=True, metavar="DIR", help="bag directory to create (must not exist)")
-    rec.add_argument("--topics", metavar="A,B", help="comma-separated topics to record (default: all the stack's: "
-                     "camera/image_raw, instruction, instruction/rewritten, cmd_vel, odom, episode/outcome, diagnostics)")
-    rec.add_argument("--duration", type=float, default=0.0, metavar="S", help="stop after S seconds (default 0: until Ctrl-C)")
-    rec.set_defaults(func=cmd_record)
-
+    _add_plugin_verbs(sub)
     rs = sub.add_parser("reason", help="rewrite one instruction about one image with a reasoner",
                         description="Ask a reasoner to rewrite an instruction into the simple form, given a camera image (PNG).")
     rs.add_argument("instruction")
@@ -819,15 +754,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--skip-unmapped", action="store_true", help="drop episodes whose options have no asset, and say how many")
     i.set_defaults(func=cmd_suite_import)
 
-    dg = sub.add_parser("datagen", help="fly the expert with DART noise and record demonstrations (LeRobotDataset v3)")
-    from cognitivedrone.data.datagen import add_datagen_arguments
-    add_datagen_arguments(dg)
-    dg.set_defaults(func=cmd_datagen)
-
-    t = sub.add_parser("train", help="train the VLA on demonstrations (resumable; torchrun for DDP)")
-    add_train_arguments(t)
-    t.set_defaults(func=cmd_train)
-
+    sub.add_parser("datagen", help="fly the expert with DART noise and record demonstrations (LeRobotDataset v3; "
+                   "options: datagen --help)", add_help=False)
+    sub.add_parser("train", help="train the VLA on demonstrations (resumable; torchrun for DDP; options: train --help)",
+                   add_help=False)
     v = sub.add_parser("view", help="save the FPV frame at the start of an episode")
     v.add_argument("--suite", required=True)
     v.add_argument("--episode", required=True, help="episode id")
@@ -878,13 +808,16 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     user_errors = _user_errors()
-    args = build_parser().parse_args(argv)
-    if args.verb == "stack" and args.until_outcome and not args.timeout:
-        args.timeout = 120.0
-    if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:
-        args.name = Path(args.out).stem
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in CONFIG_VERBS:
+        call = _parse_config_verb(argv[0], argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
+        if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:
+            args.name = Path(args.out).stem
+        call = (lambda: args.func(args))
     try:
-        return args.func(args)
+        return call()
     except user_errors as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"cognitivedrone: error: {msg}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The safety filter between the policy and the motors (DESIGN §7). Every host gets it through Pilot.
+"""The safety filter between the policy and the motors (docs/design.md, The safety filter). Every host gets it through Pilot.
 
 Rules, applied in this order to each command:
 1. e-stop: once engaged, zero velocity until released, whatever else comes in;

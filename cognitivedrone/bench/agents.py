@@ -11,6 +11,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from cognitivedrone.expert import ExpertPilot
+from cognitivedrone.resources import resolve_checkpoint
 from cognitivedrone.tasks.suite import Episode
 from cognitivedrone.types import VelocityCommand
 
@@ -29,14 +30,47 @@ class EpisodeContext:
 
 
 class Agent(Protocol):
+    """What the episode loop (episode.py) asks of whoever flies. `BaseAgent` gives the defaults
+    of an agent without a Pilot: no time off the policy, no doubt, no rewrite."""
+
     name: str
 
     def reset(self, ctx: EpisodeContext) -> None: ...
 
     def act(self, obs: dict) -> VelocityCommand: ...
 
+    @property
+    def slow_path_s(self) -> float:
+        """Seconds the last act() spent off the policy (a reasoner run in step): not policy latency."""
 
-class HoverAgent:
+    def acting_on(self) -> str | None:
+        """The instruction being flown now (a reasoner's rewrite), or None for the episode's own."""
+
+    def doubt(self) -> dict | None:
+        """What the Pilot did instead of the policy this episode (results.json `doubt`), or None."""
+
+    def rewrite_outcome(self) -> tuple[str, bool | None, list[float]] | None:
+        """(the rewrite acted on at the end, whether it names the correct gate, the reasoner's call
+        latencies in s), or None when no reasoner runs."""
+
+
+class BaseAgent:
+    """Defaults for the hooks of `Agent` that only a Pilot-backed agent fills in."""
+
+    name = "agent"
+    slow_path_s = 0.0
+
+    def acting_on(self) -> str | None:
+        return None
+
+    def doubt(self) -> dict | None:
+        return None
+
+    def rewrite_outcome(self) -> tuple[str, bool | None, list[float]] | None:
+        return None
+
+
+class HoverAgent(BaseAgent):
     """Always commands zero velocity: the floor any pilot must beat (0% success)."""
 
     name = "hover"
@@ -48,7 +82,7 @@ class HoverAgent:
         return VelocityCommand.hover()
 
 
-class RandomAgent:
+class RandomAgent(BaseAgent):
     """Uniform random commands within the limits, each held for `hold_steps` decisions;
     seeded by the episode so runs are repeatable."""
 
@@ -70,7 +104,7 @@ class RandomAgent:
         return self.cmd
 
 
-class ExpertAgent:
+class ExpertAgent(BaseAgent):
     """The privileged expert pilot, told the target gate's pose."""
 
     name = "expert"
@@ -85,7 +119,7 @@ class ExpertAgent:
         return self.pilot.act(obs["state"])
 
 
-class CheckpointAgent:
+class CheckpointAgent(BaseAgent):
     """A learned VLA loaded from a checkpoint directory, run by an inference engine inside a Pilot
     (safety filter, and the reasoner when one is given), as on the drone. It sees what a real drone
     would: the camera image and the instruction."""
@@ -126,7 +160,7 @@ class CheckpointAgent:
         self.last_doubt = self.pilot.doubt or self.last_doubt
         return cmd
 
-    def doubt(self) -> dict:
+    def doubt(self) -> dict | None:
         """What the Pilot did instead of the policy this episode, and the last reason why."""
         s = self.pilot.stats
         return {"unflyable": s.unflyable_frames, "searching": s.search_frames, "gate_lost": s.gate_lost_frames,
@@ -137,19 +171,24 @@ class CheckpointAgent:
         """Seconds the last act() spent in the reasoner (sim mode runs it in step): not policy latency."""
         return self.pilot.last_slow_s if self.pilot is not None else 0.0
 
-    def rewrite_outcome(self) -> tuple[str, bool | None]:
-        """(the rewrite acted on at the end, whether it names the correct gate); ("", None) without a reasoner."""
+    def acting_on(self) -> str | None:
+        return self.pilot.instruction if self.pilot is not None else None
+
+    def rewrite_outcome(self) -> tuple[str, bool | None, list[float]] | None:
+        """(the rewrite acted on at the end, whether it names the correct gate, the reasoner's call
+        latencies); None without a reasoner."""
         if self.reasoner is None:
-            return "", None
+            return None
+        calls = list(self.pilot.stats.reasoner_latency_s)
         target = self.pilot.rewrite_target
         if target is None:
-            return "", False
+            return "", False, calls
         ep = self.ctx.episode
         gate = ep.gates[ep.target_index]
         looks_ok = all(w is None or w == getattr(gate, a) for w, a in
                        ((target.size, "size"), (target.shape, "shape"), (target.color, "color")))
         asset_ok = target.asset is None or target.asset == ep.options[ep.target_index]
-        return self.pilot.instruction, looks_ok and asset_ok
+        return self.pilot.instruction, looks_ok and asset_ok, calls
 
 
 BUILTIN_AGENTS = {"expert": ExpertAgent, "hover": HoverAgent, "random": RandomAgent}
@@ -162,6 +201,6 @@ def make_agent(spec: str, engine: str = "torch", reasoner: str = "none") -> Agen
         if reasoner != "none":
             raise ValueError(f"--reasoner needs a checkpoint policy; {spec!r} does not read instructions")
         return BUILTIN_AGENTS[spec]()
-    if Path(spec).is_dir():
+    if resolve_checkpoint(spec).is_dir():
         return CheckpointAgent(spec, engine, reasoner)
     raise ValueError(f"unknown policy {spec!r}; choose one of {', '.join(BUILTIN_AGENTS)} or a checkpoint directory")

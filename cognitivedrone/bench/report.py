@@ -1,5 +1,5 @@
 """The benchmark report: results.json (a stable schema other tools read), report.md, a bar chart
-of success per category, and a console table (DESIGN.md §5).
+of success per category, and a console table (docs/design.md, Results and runs).
 
     summary = summarize(results, suite=..., policy=..., reasoner=..., engine=..., prompt=..., wall_s=...)
     print_summary(summary)

@@ -1,4 +1,5 @@
-"""Fly a whole suite: episodes spread over worker processes, a progress bar, results in order.
+"""Fly a whole suite: episodes spread over worker processes (pool.py), a progress bar, results in
+order.
 
 Each worker builds one simulator and one agent and reuses them for all its episodes (a
 pybullet client per process; nothing is shared). Textures are rendered once in the parent
@@ -7,10 +8,7 @@ before the workers start, so workers only read the cache.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -19,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cognitivedrone.bench.agents import make_agent
 from cognitivedrone.bench.episode import run_episode
+from cognitivedrone.bench.pool import run_jobs
 from cognitivedrone.bench.results import EpisodeResult
 from cognitivedrone.sim.env import DroneEnv, SimConfig
 from cognitivedrone.sim.look import Look, episode_look
@@ -47,8 +46,6 @@ _worker: dict = {}
 
 
 def _init_worker(cfg: BenchConfig) -> None:
-    # One BLAS/OpenMP thread per worker: the workers are the parallelism.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     # Every pilot gets camera frames, even those that ignore them, so wall times compare.
     _worker["env"] = DroneEnv(cfg.sim)
     _worker["agent"] = make_agent(cfg.policy, cfg.engine, cfg.reasoner)
@@ -109,15 +106,6 @@ def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True, done: dict[
                 on_result(result)
             bar.update(task, advance=1, ok=f"{ok}/{n_done}")
 
-        if todo and cfg.workers <= 1:
-            _init_worker(cfg)
-            for i, ep in todo:
-                collect(*_run_one(i, ep))
-            _worker["env"].close()
-        elif todo:
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as pool:
-                futures = [pool.submit(_run_one, i, ep) for i, ep in todo]
-                for fut in as_completed(futures):
-                    collect(*fut.result())
+        run_jobs(todo, _run_one, _init_worker, (cfg,), cfg.workers, on_result=lambda r: collect(*r),
+                 close=lambda: _worker["env"].close())
     return [r for r in results if r is not None], sorted(videos), time.perf_counter() - t0

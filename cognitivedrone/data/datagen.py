@@ -27,26 +27,23 @@ every shard and at the end.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
-import multiprocessing as mp
-import os
-import queue
-import signal
-import sys
-import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cognitivedrone.bench.agents import BaseAgent
+from cognitivedrone.bench.pool import notify, run_jobs
+from cognitivedrone.cli_types import CommaList
+from cognitivedrone.sim.config import SimConfig
+
 if TYPE_CHECKING:
-    from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.env import DroneEnv
     from cognitivedrone.tasks.suite import Episode
 
 DART_SIGMA = (0.35, 0.35, 0.2, 0.4)  # m/s, m/s, m/s, rad/s: sigma at noise_scale 1
@@ -60,24 +57,23 @@ class DatagenError(ValueError):
     """A problem with the user's request (bad config, a taken --out, a committed seed): one line."""
 
 
-def _default_sim() -> "SimConfig":
-    from cognitivedrone.sim.env import SimConfig
-
-    return SimConfig()
-
-
 @dataclass(frozen=True)
 class DatagenConfig:
-    episodes: int
-    seed: int
-    out: str
-    workers: int = 2
-    shard_episodes: int = 50  # episodes per data file: the unit of resumption
-    noise_scale: float = 1.0  # DART: per-episode sigma ~ U(0, noise_scale) * DART_SIGMA
-    sim: "SimConfig" = field(default_factory=_default_sim)
-    families: tuple[str, ...] = ()  # only these task families (e.g. for fine-tuning); () = all
-    looks: str = "classic"  # "NAME" or a mix "classic:1,randomized:3" of training looks (sim/look.py)
-    look_seed: int = 0
+    """Fly the expert with DART noise and record demonstrations (LeRobotDataset v3); rerun with
+    the same settings to resume."""
+
+    episodes: int  # number of episodes (trajectories)
+    seed: int  # task seed (not one a committed suite was made with)
+    out: str  # dataset folder (LeRobotDataset v3); rerun with the same arguments to resume
+    workers: int = 2  # worker processes
+    shard_episodes: int = 50  # episodes per data file, the unit of resumption
+    noise_scale: float = 1.0  # DART noise multiplier: per-episode sigma ~ U(0, noise_scale) * DART_SIGMA; 0: none
+    sim: SimConfig = field(default_factory=SimConfig)
+    families: CommaList = ()  # task families to record, comma-separated (default: all, balanced)
+    # the look of the world: a training look (classic, randomized) or a mix with weights, e.g.
+    # classic:1,randomized:3 (held-out looks are refused; sim/look.py)
+    looks: str = "classic"
+    look_seed: int = 0  # seed of the per-episode look draws
 
     def look_mix(self) -> list[tuple[str, float]]:
         return parse_look_mix(self.looks)
@@ -218,101 +214,90 @@ def episode_sigma(index: int, seed: int, noise_scale: float) -> np.ndarray:
 
 # -- flying ---------------------------------------------------------------------------------------
 
-def fly_episode(env: "DroneEnv", pilot, episode: "Episode", index: int, noise_scale: float, task_index: int,
-                look=None):
-    """Fly one episode with the expert under DART noise in `look` (None: classic); returns an
-    EpisodeRecord whose meta carries the look's values."""
-    from cognitivedrone.data.lerobot_format import EpisodeRecord, encode_image, image_stats
-    from cognitivedrone.sim.scene import scene_options
-    from cognitivedrone.tasks.suite import judge
-    from cognitivedrone.types import VelocityCommand
+class DartAgent(BaseAgent):
+    """DART around another agent: its command, clipped to the airframe's limits, is the label;
+    what is flown is the label plus an Ornstein-Uhlenbeck noise of std `sigma` per axis (module
+    docstring), clipped again. The noise is seeded by the episode, so a rerun flies the same."""
 
-    obs, info = env.reset(seed=episode.seed, options=scene_options(episode, episode.prompt, look))
-    pilot.reset(env.world.gates[episode.target_index].pose,
-                camera=None if look is None or look.is_classic else env.camera_config)
-    a = env.airframe
-    lim = np.array([a.max_vxy, a.max_vxy, a.max_vz, a.max_yaw_rate])
-    sigma = episode_sigma(index, episode.seed, noise_scale)
-    rng = np.random.default_rng([episode.seed, 2])
-    decay = 1.0 - OU_THETA
-    drive = sigma * math.sqrt(1.0 - decay ** 2)  # keeps the OU process's stationary std at sigma
-    noise = sigma * rng.standard_normal(4)  # start in the stationary distribution
-    frames, images, states, labels, executed = [], [], [], [], []
-    while True:
-        frames.append(obs["image"])
-        images.append(encode_image(obs["image"]))
-        states.append(obs["state"])
-        label = np.clip(pilot.act(obs["state"]).as_array(), -lim, lim)
-        # What is flown is exactly what is stored (float32).
-        ex = np.clip(label + noise, -lim, lim).astype(np.float32)
-        labels.append(label.astype(np.float32))
-        executed.append(ex)
-        obs, _, terminated, truncated, info = env.step(VelocityCommand.from_array(ex))
-        noise = decay * noise + drive * rng.standard_normal(4)
-        if terminated or truncated:
-            break
-    outcome = judge(info["event"], info.get("gate_index"), episode.target_index)
+    def __init__(self, inner, sigma: np.ndarray):
+        self.inner, self.sigma, self.name = inner, np.asarray(sigma, dtype=np.float64), f"dart({inner.name})"
+        self.label: np.ndarray | None = None  # the last decision's label (float32)
+
+    def reset(self, ctx) -> None:
+        self.inner.reset(ctx)
+        self.limits = np.asarray(ctx.limits, dtype=np.float64)
+        self.rng = np.random.default_rng([ctx.episode.seed, 2])
+        self.decay = 1.0 - OU_THETA
+        self.drive = self.sigma * math.sqrt(1.0 - self.decay ** 2)  # keeps the stationary std at sigma
+        self.noise = self.sigma * self.rng.standard_normal(4)  # start in the stationary distribution
+
+    def act(self, obs: dict):
+        from cognitivedrone.types import VelocityCommand
+
+        label = np.clip(self.inner.act(obs).as_array(), -self.limits, self.limits)
+        executed = np.clip(label + self.noise, -self.limits, self.limits).astype(np.float32)  # flown exactly as stored
+        self.label = label.astype(np.float32)
+        self.noise = self.decay * self.noise + self.drive * self.rng.standard_normal(4)
+        return VelocityCommand.from_array(executed)
+
+
+class DemoRecorder:
+    """An episode hook that keeps each decision's frame (encoded), state, label and executed
+    command: one LeRobot episode."""
+
+    def start(self, env, ctx) -> None:
+        from cognitivedrone.data.lerobot_format import encode_image
+
+        self.encode = encode_image
+        self.frames, self.images, self.states, self.labels, self.executed = [], [], [], [], []
+
+    def step(self, obs: dict, command, agent: DartAgent) -> None:
+        self.frames.append(obs["image"])
+        self.images.append(self.encode(obs["image"]))
+        self.states.append(obs["state"])
+        self.labels.append(agent.label)
+        self.executed.append(command.as_array().astype(np.float32))
+
+    def end(self, env, obs: dict, outcome: str) -> None:
+        pass
+
+
+def fly_episode(env: "DroneEnv", agent: DartAgent, episode: "Episode", index: int, task_index: int, look=None):
+    """Fly one episode with `agent` (the expert under DART noise) in `look` (None: classic)
+    through the benchmark's episode loop; returns an EpisodeRecord whose meta carries the look's
+    values."""
+    from cognitivedrone.bench.episode import run_episode
+    from cognitivedrone.data.lerobot_format import EpisodeRecord, image_stats
+
+    demo = DemoRecorder()
+    result, _ = run_episode(env, agent, episode, "original", look=look, hooks=(demo,))
     meta = {
         "episode_id": episode.id, "category": episode.category, "family": episode.family,
-        "success": outcome == "success", "outcome": outcome, "prompt": episode.prompt,
+        "success": result.outcome == "success", "outcome": result.outcome, "prompt": episode.prompt,
         "prompt_simpler": episode.prompt_simpler, "seed": int(episode.seed), "options": list(episode.options),
         "correct": int(episode.correct), "gates": [g.describe() for g in episode.gates],
-        "noise_sigma": [float(v) for v in sigma.astype(np.float32)],
+        "noise_sigma": [float(v) for v in agent.sigma.astype(np.float32)],
     }
     if look is not None and not look.is_classic:
         meta["look"] = look.to_dict()
     return EpisodeRecord(
-        episode_index=index, images=images, states=np.stack(states), actions=np.stack(labels),
-        executed=np.stack(executed), task_index=task_index, meta=meta, image_stats=image_stats(frames),
+        episode_index=index, images=demo.images, states=np.stack(demo.states), actions=np.stack(demo.labels),
+        executed=np.stack(demo.executed), task_index=task_index, meta=meta, image_stats=image_stats(demo.frames),
     )
 
 
 _worker: dict = {}
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _die_with_parent(parent: int) -> None:
-    """A parent killed by SIGKILL cannot shut its pool down, and a worker waiting on the task
-    queue never sees it go (the workers hold the queue's write end too): have the kernel send
-    SIGTERM when the parent dies (Linux; strictly, when the thread that started this worker
-    ends: generate() submits and shuts the pool down on one thread), else poll for it.
-    Checked once after, in case the parent died before this ran."""
-    try:
-        import ctypes
-
-        armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) == 0
-    except (OSError, AttributeError):  # not Linux
-        armed = False
-    if not armed:
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(1.0)
-            os._exit(1)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _init_worker(sim: "SimConfig", noise_scale: float, root: str, notify, parent: int | None = None,
-                 cfg: "DatagenConfig | None" = None) -> None:
-    if parent is not None:  # a pool worker (None: flying in the main process)
-        _die_with_parent(parent)
-    # One BLAS/OpenMP thread per worker: the workers are the parallelism.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from cognitivedrone.expert import ExpertPilot
+def _init_worker(sim: SimConfig, noise_scale: float, root: str, cfg: "DatagenConfig | None" = None) -> None:
+    from cognitivedrone.bench.agents import ExpertAgent
     from cognitivedrone.sim.env import DroneEnv
 
-    _worker.update(env=DroneEnv(sim), pilot=ExpertPilot(), noise_scale=noise_scale, root=root,
-                   fps=sim.control_hz, notify=notify, cfg=cfg)
+    _worker.update(env=DroneEnv(sim), expert=ExpertAgent(), noise_scale=noise_scale, root=root,
+                   fps=sim.control_hz, cfg=cfg)
 
 
-def _notify(success: bool) -> None:
-    n = _worker["notify"]
-    if callable(n):
-        n(success)
-    elif n is not None:
-        n.put(bool(success))
+def _close_worker() -> None:
+    _worker["env"].close()
+    _worker.clear()
 
 
 def _run_shard(shard: int, items: list[tuple[int, "Episode", int]]) -> tuple[int, int, int, int]:
@@ -323,9 +308,10 @@ def _run_shard(shard: int, items: list[tuple[int, "Episode", int]]) -> tuple[int
     for index, episode, task_index in items:
         cfg = _worker["cfg"]
         look = cfg.episode_look(episode) if cfg is not None else None
-        rec = fly_episode(_worker["env"], _worker["pilot"], episode, index, _worker["noise_scale"], task_index, look)
+        agent = DartAgent(_worker["expert"], episode_sigma(index, episode.seed, _worker["noise_scale"]))
+        rec = fly_episode(_worker["env"], agent, episode, index, task_index, look)
         records.append(rec)
-        _notify(rec.meta["success"])
+        notify(rec.meta["success"])
     frames = write_shard(Path(_worker["root"]), shard, records, _worker["fps"])
     return shard, len(records), frames, sum(r.meta["success"] for r in records)
 
@@ -435,42 +421,13 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
             rate = flown / max(time.perf_counter() - t_fly, 1e-9) * 60.0
             bar.update(task, advance=1, rate=f"{rate:.0f}", ok=f"{ok}/{flown}")
 
-        if todo and cfg.workers <= 1:
-            _init_worker(cfg.sim, cfg.noise_scale, str(root), tick, None, cfg)
-            try:
-                for k in todo:
-                    generated += _run_shard(k, items[k])[1]
-                    writer.finalize()
-            finally:
-                _worker["env"].close()
-                _worker.clear()
-        elif todo:
-            ctx = mp.get_context("spawn")
-            q = ctx.Queue()
+        def landed(result: tuple[int, int, int, int]) -> None:
+            nonlocal generated
+            generated += result[1]
+            writer.finalize()
 
-            def drain() -> None:
-                while True:
-                    try:
-                        tick(q.get_nowait())
-                    except queue.Empty:
-                        return
-
-            pool = ProcessPoolExecutor(min(cfg.workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(cfg.sim, cfg.noise_scale, str(root), q, os.getpid(), cfg))
-            try:
-                pending = {pool.submit(_run_shard, k, items[k]) for k in todo}
-                while pending:
-                    finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                    drain()
-                    for fut in finished:
-                        generated += fut.result()[1]
-                        writer.finalize()
-                drain()
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
-            drain()
+        run_jobs([(k, items[k]) for k in todo], _run_shard, _init_worker, (cfg.sim, cfg.noise_scale, str(root), cfg),
+                 cfg.workers, on_result=landed, on_message=tick, close=_close_worker)
         bar.update(task, completed=cfg.episodes)
     info = writer.finalize()
     wall = time.perf_counter() - t0
@@ -480,50 +437,3 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
         wall_s=round(wall, 3), trajectories_per_min=round(generated / wall * 60.0, 1) if wall > 0 else 0.0,
         complete=bool(info["cognitivedrone"]["complete"]),
     )
-
-
-# -- CLI ------------------------------------------------------------------------------------------
-
-def add_datagen_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--episodes", type=int, required=True, help="number of episodes (trajectories)")
-    parser.add_argument("--seed", type=int, required=True, help="task seed (not one a committed suite was made with)")
-    parser.add_argument("--out", required=True, help="dataset folder (LeRobotDataset v3); rerun with the same arguments to resume")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--shard-episodes", type=int, default=50, help="episodes per data file, the unit of resumption (default 50)")
-    parser.add_argument("--noise-scale", type=float, default=1.0,
-                        help="DART noise multiplier; 0 flies every episode noise-free (default 1.0)")
-    parser.add_argument("--families", default="", help="comma list of task families to record (default: all, balanced)")
-    parser.add_argument("--looks", default="classic",
-                        help="the look of the world: a training look (classic, randomized) or a mix with weights, "
-                             "e.g. classic:1,randomized:3 (default classic; held-out looks are refused)")
-    parser.add_argument("--look-seed", type=int, default=0, help="seed of the per-episode look draws (default 0)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser
-
-
-def run_datagen(args: argparse.Namespace) -> int:
-    from cognitivedrone.data.lerobot_format import DatasetError
-
-    cfg = DatagenConfig(episodes=args.episodes, seed=args.seed, out=args.out, workers=args.workers,
-                        shard_episodes=args.shard_episodes, noise_scale=args.noise_scale,
-                        families=tuple(f.strip() for f in args.families.split(",") if f.strip()),
-                        looks=args.looks, look_seed=args.look_seed)
-    try:
-        rep = generate(cfg, progress=not getattr(args, "quiet", False))
-    except (DatagenError, DatasetError) as e:
-        print(f"cognitivedrone: error: {e}", file=sys.stderr)
-        return 2
-    state = "complete" if rep.complete else "incomplete: rerun to finish"
-    print(f"wrote {rep.out}: {rep.episodes} episodes, {rep.frames} frames, success {rep.success_rate:.1%} ({state}); "
-          f"this run flew {rep.generated_episodes} episodes in {rep.wall_s:.1f} s ({rep.trajectories_per_min:.0f} traj/min), "
-          f"{rep.skipped_shards} shard(s) already done")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = add_datagen_arguments(argparse.ArgumentParser(prog="cognitivedrone datagen", description=__doc__.split("\n")[0]))
-    return run_datagen(ap.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

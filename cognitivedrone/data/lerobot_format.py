@@ -23,6 +23,12 @@ so a finished dataset is consistent on disk and readable by lerobot (``LeRobotDa
 
 Reader: ``DemoDataset(root)`` validates the layout up front and raises ``DatasetError`` naming
 the file and the problem.
+
+Why not lerobot's own ``LeRobotDataset`` writer and reader: the lerobot package brings
+torchvision, ``datasets``, ``huggingface_hub`` and video decoding to every install that trains or
+records, and its reader trusts the files it is given; this module needs pyarrow alone, shards
+for resumable parallel writing, and refuses a corrupt dataset with one clear error. The layout
+is lerobot's, so a dataset made here loads there.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The user-facing VLA policy and its checkpoint directory (DESIGN §3).
+"""The user-facing VLA policy and its checkpoint directory (docs/design.md, Interfaces).
 
 A checkpoint is a directory:
     config.json          FilmCnnConfig.to_dict()
@@ -45,7 +45,7 @@ class PolicyCheckpointError(ValueError):
 
 
 class FilmCnnVLA:
-    """Policy contract of DESIGN §3 over a FilmCnnPolicy:
+    """The policy contract (docs/design.md, Interfaces) over a FilmCnnPolicy:
 
     embed(instruction) -> float32[embed_dim]   once per instruction (cached); runs the frozen
                                                text encoder and the learned text head

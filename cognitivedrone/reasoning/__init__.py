@@ -1,4 +1,4 @@
-"""R1, the reasoning module (DESIGN §1, §3): rewrites a hard instruction into the simple form.
+"""R1, the reasoning module (docs/design.md, One instruction): rewrites a hard instruction into the simple form.
 
 `make_reasoner(spec)`: "none", "offline" (default, no downloaded weights), "offline:PERCEPTION_DIR",
 "hf:PATH" (a local Hugging Face VLM), "openai:URL[#model]" (an OpenAI-compatible server), or

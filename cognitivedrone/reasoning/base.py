@@ -1,4 +1,4 @@
-"""The Reasoner contract (DESIGN §3): rewrite a hard instruction into the simple form."""
+"""The Reasoner contract (docs/design.md, One instruction): rewrite a hard instruction into the simple form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inference engines behind one contract, and export to ONNX (DESIGN §3, §6).
+"""Inference engines behind one contract, and export to ONNX (docs/design.md, Interfaces and One frame).
 
 `make_engine("torch" | "onnxruntime" | "tensorrt", checkpoint_dir)` returns a PolicyEngine:
 `embed(instruction)` once per instruction, `act(image, embedding)` every frame. Importing this

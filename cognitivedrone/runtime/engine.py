@@ -28,7 +28,7 @@ class EngineError(RuntimeError):
 
 
 class PolicyEngine(ABC):
-    """DESIGN §3: the policy over one backend.
+    """The policy over one backend (docs/design.md, Interfaces).
 
     embed(instruction) -> float32 [embed_dim]   slow path, cached per instruction
     act(image, embedding) -> VelocityCommand    fast path: uint8 [S, S, 3] RGB frame, body FLU, SI units

@@ -4,11 +4,13 @@ onnxruntime and no torch never imports torch."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, get_args
 
 from cognitivedrone.resources import resolve_checkpoint
 from cognitivedrone.runtime.engine import EngineError, PolicyEngine
 
-ENGINE_NAMES = ("torch", "onnxruntime", "tensorrt")
+EngineName = Literal["torch", "onnxruntime", "tensorrt"]
+ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
 
 
 def make_engine(name: str, checkpoint: str | Path, threads: int = 1, **options) -> PolicyEngine:

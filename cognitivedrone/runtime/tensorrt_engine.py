@@ -5,7 +5,7 @@ holding the ONNX file's hash, the GPU's name, the TensorRT version and the preci
 rebuilt when any of them changes. Device memory and the stream come from cuda-python, so no
 torch is needed on the drone. `trtexec_command()` gives the equivalent command line.
 
-TensorRT cannot be installed on our development machines (DESIGN §6): this module is written to
+TensorRT cannot be installed on our development machines (docs/design.md, Interfaces): this module is written to
 NVIDIA's documented API and its tests run wherever `import tensorrt` works (a Jetson, a GPU box).
 """
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet as p
 
+# TinyRenderer's light when none is set (TinyRendererVisualShapeConverter.cpp: colour, ambient,
+# diffuse, specular): the classic look's, given explicitly (FPVCamera.render).
+TINY_RENDERER_LIGHT = ((1.0, 1.0, 1.0), 0.6, 0.35, 0.05)
+
 
 @dataclass(frozen=True)
 class CameraConfig:
@@ -43,7 +47,7 @@ class FPVCamera:
         """RGB uint8 (size, size, 3) seen from a body at `pos` with orientation `quat` (xyzw).
 
         `light` (a look's LightLook) sets colour, ambient, diffuse, specular and shadows; None
-        keeps TinyRenderer's defaults (classic). `sky` = (top RGB, horizon RGB) in 0..1 paints
+        gives TinyRenderer's defaults (classic). `sky` = (top RGB, horizon RGB) in 0..1 paints
         the empty background; None leaves it white."""
         cfg = self.config
         m = p.getMatrixFromQuaternion(quat)  # row-major 3x3
@@ -55,10 +59,11 @@ class FPVCamera:
         eye = tuple(pos[i] + cfg.forward_offset * fwd_b[i] + cfg.up_offset * up_b[i] for i in range(3))
         target = tuple(eye[i] + fwd[i] for i in range(3))
         view = p.computeViewMatrix(eye, target, up)
-        extra = {}
-        if light is not None:
-            extra = dict(lightColor=light.color, lightAmbientCoeff=light.ambient, lightDiffuseCoeff=light.diffuse,
-                         lightSpecularCoeff=light.specular)
+        # Every light setting every time: TinyRenderer keeps the last one it was given, so a classic
+        # frame after another look's would be lit as that look (a datagen worker mixes looks).
+        color, ambient, diffuse, specular = ((light.color, light.ambient, light.diffuse, light.specular)
+                                             if light is not None else TINY_RENDERER_LIGHT)
+        extra = dict(lightColor=color, lightAmbientCoeff=ambient, lightDiffuseCoeff=diffuse, lightSpecularCoeff=specular)
         _, _, rgba, depth, _ = p.getCameraImage(
             cfg.size, cfg.size, view, self._proj,
             renderer=p.ER_TINY_RENDERER, flags=p.ER_NO_SEGMENTATION_MASK,

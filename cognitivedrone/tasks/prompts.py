@@ -4,13 +4,15 @@ reworded as another reasoner or a user might write it."""
 from __future__ import annotations
 
 import random
+from typing import Literal, get_args
 
 from cognitivedrone.tasks.suite import Episode
 from cognitivedrone.tasks.wordings import heldout_paraphrase
 
 # "reworded": the simple form in a wording training never used (tasks/wordings.py, held-out
 # templates), as another reasoner or a user might write it; one per episode, from its seed.
-PROMPT_MODES = ("original", "simple", "reworded")
+PromptMode = Literal["original", "simple", "reworded"]
+PROMPT_MODES: tuple[str, ...] = get_args(PromptMode)
 
 
 def episode_prompt(episode: Episode, mode: str) -> str:

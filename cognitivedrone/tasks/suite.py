@@ -1,4 +1,4 @@
-"""Suite files: a named, fixed list of episodes (DESIGN.md §5).
+"""Suite files: a named, fixed list of episodes (docs/design.md, Interfaces).
 
 A suite is plain JSON so other tools can write and read it:
 

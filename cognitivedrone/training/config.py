@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Literal
 
 
 @dataclass
 class TrainConfig:
+    """Train the VLA on demonstrations (resumable from its last save; torchrun for DDP)."""
+
     data: str  # a LeRobotDataset v3 directory written by `cognitivedrone datagen`
     out: str  # the run directory; the final checkpoint is written here
     init: str | None = None  # fine-tune from this checkpoint (its normaliser and architecture)
-    head: str = "tokens256"  # tokens256 (256 bins; the better at 3,000 and 6,000 steps) or chunk_l1 (continuous chunks)
-    chunk_size: int = 4
-    steps: int = 3000
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    warmup_steps: int = 100
+    # action head: tokens256 (256 bins; the better at 3,000 and 6,000 steps) or chunk_l1 (continuous chunks)
+    head: Literal["tokens256", "chunk_l1"] = "tokens256"
+    chunk_size: int = 4  # actions predicted per step by chunk_l1
+    steps: int = 3000  # optimiser steps
+    batch_size: int = 128  # samples per step per process
+    lr: float = 1e-3  # peak learning rate
+    weight_decay: float = 1e-4  # AdamW weight decay
+    warmup_steps: int = 100  # linear warm-up steps before the cosine decay
     simple_prompt_prob: float = 0.5  # per sample: train on the simple or the original instruction
     # Of the simple-form texts (the simple picks and the decision samples), the share replaced by
     # another wording of the same target (tasks/wordings.py); 0 disables. A saved config
@@ -28,13 +32,13 @@ class TrainConfig:
     augment: bool = True  # brightness/contrast jitter and a few pixels of shift
     early_boost: float = 2.0  # extra sampling weight of each episode's first 20 frames (the decision)
     only_successful: bool = False  # train on every demonstration (labels are the expert's) or only successes
-    families: str = ""  # comma-separated family names to keep ("" = all); "-name" excludes
-    seed: int = 0
-    log_every: int = 20
-    save_every: int = 500
+    families: str = ""  # comma-separated family names to keep ("" = all); -name drops one, written --families=-name
+    seed: int = 0  # random seed
+    log_every: int = 20  # write a metrics.jsonl line every N steps
+    save_every: int = 500  # checkpoint every N steps
     eval_every: int = 0  # fly the eval suite every N steps (0: only at the end; -1: never)
-    eval_suite: str = "smoke"
-    eval_workers: int = 2
+    eval_suite: str = "smoke"  # suite for evaluations ("" to skip)
+    eval_workers: int = 2  # bench workers for evaluations
     threads: int = 0  # torch intra-op threads per process (0: torch's default)
 
     def to_dict(self) -> dict:

@@ -260,8 +260,3 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         dist.barrier()
         dist.destroy_process_group()
     return out
-
-
-def train_config_from_args(args) -> TrainConfig:
-    d = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
-    return replace(TrainConfig(data=args.data, out=args.out), **d)

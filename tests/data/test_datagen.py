@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -20,12 +19,10 @@ from cognitivedrone.data.datagen import (
     CLEAN_EVERY,
     DatagenConfig,
     DatagenError,
-    add_datagen_arguments,
     committed_suite_seeds,
     free_seeds,
     generate,
     plan_episodes,
-    run_datagen,
 )
 from cognitivedrone.data.lerobot_format import (
     INFO_PATH,
@@ -228,15 +225,16 @@ def test_bad_arguments(tmp_path):
 
 
 def test_cli_pair(tmp_path, capsys):
-    ap = add_datagen_arguments(argparse.ArgumentParser())
+    from cognitivedrone.cli import main
+
     out = tmp_path / "cli"
-    args = ap.parse_args(["--episodes", "2", "--seed", "5", "--out", str(out), "--workers", "1",
-                          "--shard-episodes", "1", "--noise-scale", "0.5", "--quiet"])
-    assert run_datagen(args) == 0
+    assert main(["datagen", "--episodes", "2", "--seed", "5", "--out", str(out), "--workers", "1",
+                 "--shard-episodes", "1", "--noise-scale", "0.5", "--families", "symbol/digit, symbol/letter",
+                 "--quiet"]) == 0
     assert "2 episodes" in capsys.readouterr().out
-    assert DemoDataset(out).info["cognitivedrone"]["datagen"]["noise_scale"] == 0.5
-    args = ap.parse_args(["--episodes", "3", "--seed", "5", "--out", str(out), "--quiet"])
-    assert run_datagen(args) == 2
+    made = DemoDataset(out).info["cognitivedrone"]["datagen"]
+    assert made["noise_scale"] == 0.5 and made["families"] == ["symbol/digit", "symbol/letter"]
+    assert main(["datagen", "--episodes", "3", "--seed", "5", "--out", str(out), "--quiet"]) == 2
     assert "different configuration" in capsys.readouterr().err
 
 
@@ -279,7 +277,7 @@ def _is_worker(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_end_when_the_parent_is_killed(tmp_path):
     """SIGKILL gives the parent no chance to shut its pool down: the workers must notice alone."""
-    cmd = [sys.executable, "-m", "cognitivedrone.data.datagen", "--episodes", "40", "--seed", str(SEED),
+    cmd = [sys.executable, "-m", "cognitivedrone.cli", "datagen", "--episodes", "40", "--seed", str(SEED),
            "--out", str(tmp_path / "killed"), "--workers", "2", "--shard-episodes", "10", "--quiet"]
     parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env=dict(os.environ, OMP_NUM_THREADS="1"))

@@ -112,6 +112,30 @@ def test_classic_renders_todays_frames():
         env.close()
 
 
+def test_a_frame_does_not_carry_the_light_of_the_look_before():
+    """One env flies a mix of looks (a datagen worker): a classic frame after a randomized one is
+    lit as classic. TinyRenderer keeps the last light it was given; it used to leak (up to 36
+    levels of 255 in the classic frame)."""
+    from cognitivedrone.sim.env import DroneEnv, SimConfig
+    from cognitivedrone.sim.scene import scene_options
+    from cognitivedrone.tasks.suite import load_suite
+
+    first, other = load_suite("smoke").episodes[:2]
+
+    def classic(env):
+        obs, _ = env.reset(seed=first.seed, options=scene_options(first, first.prompt, None))
+        return obs["image"]
+
+    env = DroneEnv(SimConfig())
+    try:
+        before = classic(env)
+        for name in ("randomized", "dim", "outdoor"):
+            env.reset(seed=other.seed, options=scene_options(other, other.prompt, sample_look(name, 3)))
+            assert _sha(classic(env)) == _sha(before), name
+    finally:
+        env.close()
+
+
 def test_a_look_changes_the_frame_not_the_task():
     from cognitivedrone.sim.env import DroneEnv, SimConfig
     from cognitivedrone.sim.scene import scene_options

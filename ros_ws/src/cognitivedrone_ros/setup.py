@@ -1,5 +1,5 @@
 """ament_python package: `colcon build` on a ROS 2 machine, or `pip install` into a venv that has
-the ROS 2 wheels (DESIGN.md §7). Executables land in lib/cognitivedrone_ros for `ros2 run`."""
+the ROS 2 wheels (README, ROS 2). Executables land in lib/cognitivedrone_ros for `ros2 run`."""
 
 from glob import glob
 
@@ -23,5 +23,7 @@ setup(
     maintainer="CognitiveDrone maintainers",
     description="ROS 2 nodes of CognitiveDrone (VLA, reasoner, simulator, MAVROS bridge, recorder)",
     license="Apache-2.0",
-    entry_points={"console_scripts": [f"{n} = {PACKAGE}.{n}:main" for n in NODES]},
+    entry_points={"console_scripts": [f"{n} = {PACKAGE}.{n}:main" for n in NODES],
+                  # `cognitivedrone stack` and `cognitivedrone record` (cognitivedrone_ros/cli.py)
+                  "cognitivedrone.verbs": [f"ros = {PACKAGE}.cli:add_verbs"]},
 )

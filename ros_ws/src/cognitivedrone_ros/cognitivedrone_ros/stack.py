@@ -73,7 +73,7 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
 
 
 def ros_env(base: dict[str, str] | None = None, localhost: bool = True) -> dict[str, str]:
-    """The environment the nodes need in a venv with the ROS 2 wheels (DESIGN §7). `localhost`:
+    """The environment the nodes need in a venv with the ROS 2 wheels (README, ROS 2). `localhost`:
     discovery stays on this machine unless the caller's environment says otherwise (the
     simulation; not the drone stack, which a ground station must reach). The variable is Iron's
     and later; on Humble set ROS_LOCALHOST_ONLY=1 yourself."""

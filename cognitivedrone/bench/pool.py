@@ -1,0 +1,113 @@
+"""The one worker pool of the long jobs (`bench`, `datagen`): jobs spread over spawned processes,
+each of which builds its simulator (and agent) once in `init` and reuses it for every job it gets.
+
+Results reach the parent as jobs finish (`on_result`, in the parent); a job may also report
+progress while it runs with `notify(message)` (`on_message`, in the parent), e.g. one message per
+episode of a datagen shard. With `workers <= 1` everything runs in this process, which is what a
+debugger and the tests want. Workers end with their parent, even one killed by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Callable, Iterable
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+_target: Any = None  # where notify() sends: the parent's callback in-process, a queue in a worker
+
+
+def notify(message: Any) -> None:
+    """From inside a job: hand `message` to the parent's `on_message` (dropped when it has none)."""
+    if _target is None:
+        return
+    if callable(_target):
+        _target(message)
+    else:
+        _target.put(message)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parent killed by SIGKILL cannot shut its pool down, and a worker waiting on the task
+    queue never sees it go (the workers hold the queue's write end too): have the kernel send
+    SIGTERM when the parent dies (Linux; strictly, when the thread that started this worker
+    ends: run_jobs submits and shuts the pool down on one thread), else poll for it. Checked
+    once after, in case the parent died before this ran."""
+    try:
+        import ctypes
+
+        armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) == 0
+    except (OSError, AttributeError):  # not Linux
+        armed = False
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _start_worker(parent: int, messages, init: Callable, initargs: tuple) -> None:
+    global _target
+    _die_with_parent(parent)
+    _target = messages
+    # One BLAS/OpenMP thread per worker: the workers are the parallelism.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    init(*initargs)
+
+
+def run_jobs(jobs: Iterable[tuple], work: Callable, init: Callable, initargs: tuple = (), workers: int = 2,
+             on_result: Callable[[Any], None] = lambda r: None, on_message: Callable[[Any], None] | None = None,
+             close: Callable[[], None] | None = None) -> None:
+    """Run `work(*job)` for every job; `init(*initargs)` first in each worker. `work` and `init`
+    must be module-level functions (they are pickled by name). `close` ends the in-process run."""
+    global _target
+    jobs = list(jobs)
+    if not jobs:
+        return
+    if workers <= 1:
+        _target = on_message
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        try:
+            init(*initargs)
+            for job in jobs:
+                on_result(work(*job))
+        finally:
+            _target = None
+            if close is not None:
+                close()
+        return
+    ctx = mp.get_context("spawn")
+    messages = ctx.Queue() if on_message is not None else None
+
+    def drain() -> None:
+        while messages is not None:
+            try:
+                on_message(messages.get_nowait())
+            except queue.Empty:
+                return
+
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_start_worker,
+                               initargs=(os.getpid(), messages, init, initargs))
+    try:
+        pending = {pool.submit(work, *job) for job in jobs}
+        while pending:
+            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+            for fut in finished:
+                on_result(fut.result())
+        drain()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    drain()
