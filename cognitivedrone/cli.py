@@ -563,39 +563,86 @@ CONFIG_VERBS = ("bench", "datagen", "train")
 
 
 def _config_verbs() -> dict:
-    from cognitivedrone.bench.config import BenchRunConfig
-    from cognitivedrone.data.datagen import DatagenConfig
-    from cognitivedrone.training.config import TrainConfig
+    """verb -> (config dataclass, whether it takes --quiet beside the config, runner, named configs)."""
+    from cognitivedrone.bench import config as bench
+    from cognitivedrone.data import datagen
+    from cognitivedrone.training import config as training
 
-    return {"bench": (BenchRunConfig, False, cmd_bench), "datagen": (DatagenConfig, True, cmd_datagen),
-            "train": (TrainConfig, True, cmd_train)}
+    return {"bench": (bench.BenchRunConfig, False, cmd_bench, bench.NAMED_CONFIGS),
+            "datagen": (datagen.DatagenConfig, True, cmd_datagen, datagen.NAMED_CONFIGS),
+            "train": (training.TrainConfig, True, cmd_train, training.NAMED_CONFIGS)}
 
 
-def _parse_config_verb(verb: str, argv: list[str]):
-    """The verb's config from argv (tyro; a usage error exits 2), and the function that runs it.
-    Flags read as they always did: `--look-seed`, not `--cfg.look-seed`; `--quiet`, and no
-    `--no-quiet` beside it."""
+def _named_config(argv: list[str], named: dict, prog: str) -> tuple[list[str], dict]:
+    """argv without `--config NAME`, and that named config's settings ({} without one)."""
+    rest, name = [], None
+    args = iter(argv)
+    for a in args:
+        if a == "--config":
+            name = next(args, "")
+        elif a.startswith("--config="):
+            name = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    if name is None:
+        return rest, {}
+    if name not in named:
+        known = "; ".join(f"{k}: {what}" for k, (what, _) in named.items())
+        print(f"usage: {prog} [-h] [--config NAME] [OPTIONS]\n{prog}: error: --config: unknown name {name!r} "
+              f"(named configs: {known})", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return rest, named[name][1]
+
+
+def _defaults(cls, settings: dict):
+    """An instance of `cls` holding `settings` over its defaults; fields with no default and no
+    setting stay required (tyro.MISSING)."""
+    import dataclasses
+
+    import tyro
+
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in settings:
+            values[f.name] = settings[f.name]
+        elif f.default is not dataclasses.MISSING:
+            values[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            values[f.name] = f.default_factory()
+        else:
+            values[f.name] = tyro.MISSING
+    return cls(**values)
+
+
+def parse_config_verb(verb: str, argv: list[str]) -> tuple[object, bool]:
+    """(the verb's config, --quiet) from argv, with tyro; a usage error exits 2. Flags read as
+    they always did: `--look-seed`, not `--cfg.look-seed`; `--quiet`, and no `--no-quiet` beside
+    it. `--config NAME` starts from a named config (each config module's NAMED_CONFIGS); the flags
+    given beside it win."""
     import tyro
 
     config = (tyro.conf.OmitArgPrefixes, tyro.conf.FlagCreatePairsOff)
-    cls, has_quiet, run = _config_verbs()[verb]
+    cls, has_quiet, _, named = _config_verbs()[verb]
     prog = f"cognitivedrone {verb}"
+    argv, settings = _named_config(argv, named, prog)
+    default = _defaults(cls, settings)
+    names = "; ".join(f"{k}: {what}" for k, (what, _) in named.items())
+    doc = f"{cls.__doc__.strip()}\n\nNamed configs (--config NAME, then any flag to change one setting): {names}."
     if has_quiet:  # `--quiet` is how the command shows progress, not part of what it makes
-        def command(cfg, quiet=False):
+        def command(cfg=default, quiet=False):
             return cfg, quiet
 
         command.__annotations__ = {"cfg": cls, "quiet": bool}
-        command.__doc__ = f"{cls.__doc__}\n\nArgs:\n    cfg: what to make\n    quiet: no progress bar\n"
+        command.__doc__ = f"{doc}\n\nArgs:\n    cfg: what to make\n    quiet: no progress bar\n"
         cfg, quiet = tyro.cli(command, args=argv, prog=prog, config=config)
-        call = (lambda: run(cfg, quiet))
-    else:
-        cfg = tyro.cli(cls, args=argv, prog=prog, config=config)
-        call = (lambda: run(cfg))
+    else:  # bench keeps --quiet in its config (bench.json leaves it out)
+        cfg = tyro.cli(cls, args=argv, prog=prog, config=config, default=default, description=doc)
+        quiet = cfg.quiet
     problems = cfg.usage_problems() if hasattr(cfg, "usage_problems") else []
     if problems:
         print(f"usage: {prog} [-h] [OPTIONS]\n{prog}: error: {problems[0]}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
-    return call
+    return cfg, quiet
 
 
 # -- ROS 2 ------------------------------------------------------------------------------------------
@@ -810,7 +857,9 @@ def main(argv: list[str] | None = None) -> int:
     user_errors = _user_errors()
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in CONFIG_VERBS:
-        call = _parse_config_verb(argv[0], argv[1:])
+        cfg, quiet = parse_config_verb(argv[0], argv[1:])
+        _, takes_quiet, run, _ = _config_verbs()[argv[0]]
+        call = (lambda: run(cfg, quiet) if takes_quiet else run(cfg))
     else:
         args = build_parser().parse_args(argv)
         if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:

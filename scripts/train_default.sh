@@ -16,10 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make install >/dev/null
 BIN=.venv/bin
-EPISODES=${EPISODES:-12000}
-STEPS=${STEPS:-6000}
-BATCH=${BATCH:-128}
-HEAD=${HEAD:-tokens256}
+# Stages 1, 2 and 5 run the named configs `datagen --config default`, `train --config default`
+# and `bench --config looks-simple / looks-offline` (their settings: `cognitivedrone datagen --help`);
+# EPISODES, STEPS, BATCH (per process) and HEAD, when set, change one setting each.
 FRAMES=${FRAMES:-24000}
 PSTEPS=${PSTEPS:-6000}
 RSTEPS=${RSTEPS:-4000}
@@ -34,23 +33,22 @@ if [ "$(realpath -m "$PDEST")" = "$(realpath -m "$WORK/perception")" ]; then
   echo "PDEST ($PDEST) is where the grid trains (\$WORK/perception): pick another folder" >&2
   exit 2
 fi
-SEED=${SEED:-13}
 BENCH=${BENCH:-1}
 T0=$(date +%s)
 stamp() { echo "   [$(( ($(date +%s) - T0) / 60 )) min this run] $*"; }
 
 PERCEPTION_ONLY=${PERCEPTION_ONLY:-0}  # 1: stage 3 alone (scripts/train_perception.sh)
 if [ "$PERCEPTION_ONLY" != 1 ]; then
-echo "== 1/5 demonstrations: $EPISODES episodes in $LOOKS -> $WORK/data"
-"$BIN/cognitivedrone" datagen --episodes "$EPISODES" --seed "$SEED" --out "$WORK/data" --workers 2 \
+echo "== 1/5 demonstrations: datagen --config default ${EPISODES:+--episodes $EPISODES} in $LOOKS -> $WORK/data"
+"$BIN/cognitivedrone" datagen --config default --out "$WORK/data" ${EPISODES:+--episodes "$EPISODES"} \
   --looks "$LOOKS" --look-seed "$LOOK_SEED" --quiet
 stamp "demonstrations done"
 
-echo "== 2/5 VLA: $STEPS steps x $BATCH ($HEAD) -> $WORK/train"
+echo "== 2/5 VLA: train --config default ${STEPS:+--steps $STEPS} ${BATCH:+--batch-size $BATCH} ${HEAD:+--head $HEAD} -> $WORK/train"
 if [ ! -f "$WORK/train/model.safetensors" ] || [ ! -f "$WORK/train/.done" ]; then
   OMP_NUM_THREADS=1 "$BIN/torchrun" --standalone --nproc_per_node 2 -m cognitivedrone.cli train \
-    --data "$WORK/data" --out "$WORK/train" --steps "$STEPS" --batch-size $((BATCH / 2)) --head "$HEAD" \
-    --threads 1 --save-every 500 --eval-every 2000 --eval-suite smoke
+    --config default --data "$WORK/data" --out "$WORK/train" ${STEPS:+--steps "$STEPS"} ${BATCH:+--batch-size "$BATCH"} \
+    ${HEAD:+--head "$HEAD"}
   touch "$WORK/train/.done"
 fi
 stamp "VLA done"
@@ -108,10 +106,8 @@ stamp "view head done"
 
 [ "$BENCH" = 1 ] || exit 0
 echo "== 5/5 benchmark: cognitivedrone-v1 with $DEST in every look"
-LOOKS_ALL=classic,studio,outdoor,dim,randomized
 NAME=$(basename "$DEST")
-"$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --engine onnxruntime --prompt simple \
-  --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-simple" --resume --quiet
-"$BIN/cognitivedrone" bench --suite cognitivedrone-v1 --policy "$DEST" --engine onnxruntime --prompt original \
-  --reasoner "offline:$PDEST" --look "$LOOKS_ALL" --workers 2 --out "bench/results/$NAME-looks-offline-original" --resume --quiet
+"$BIN/cognitivedrone" bench --config looks-simple --policy "$DEST" --out "bench/results/$NAME-looks-simple" --resume --quiet
+"$BIN/cognitivedrone" bench --config looks-offline --policy "$DEST" --reasoner "offline:$PDEST" \
+  --out "bench/results/$NAME-looks-offline-original" --resume --quiet
 stamp "benchmarks done"

@@ -277,3 +277,44 @@ def test_view_in_a_look(tmp_path, capsys):
     assert main(["view", "--suite", "smoke", "--episode", "smoke-0000", "--out", str(b), "--look", "studio"]) == 0
     assert "look studio" in capsys.readouterr().out
     assert Image.open(a).tobytes() != Image.open(b).tobytes()
+
+
+# -- the generated command lines: bench, datagen, train ---------------------------------------------
+
+def test_a_named_config_sets_its_settings_and_flags_beside_it_win():
+    from cognitivedrone.cli import parse_config_verb
+
+    cfg, quiet = parse_config_verb("bench", ["--config", "looks-offline", "--workers", "1", "--out", "runs/x"])
+    assert (cfg.suite, cfg.policy, cfg.reasoner, cfg.engine, cfg.prompt) == (
+        "cognitivedrone-v1", "checkpoints/default", "offline", "onnxruntime", "original")
+    assert cfg.look == "classic,studio,outdoor,dim,randomized" and cfg.workers == 1 and not quiet
+    train, _ = parse_config_verb("train", ["--config=default", "--data", "d", "--out", "o", "--steps", "7"])
+    assert (train.steps, train.batch_size, train.eval_every) == (7, 64, 2000)
+    made, quiet = parse_config_verb("datagen", ["--config", "default", "--out", "o", "--families", "symbol/digit,  x",
+                                                "--quiet"])
+    assert (made.episodes, made.looks, made.families, quiet) == (12000, "classic:1,randomized:3", ("symbol/digit", "x"),
+                                                                 True)
+
+
+def test_a_named_config_leaves_what_it_cannot_know_required(capsys):
+    from cognitivedrone.cli import parse_config_verb
+
+    with pytest.raises(SystemExit) as e:
+        parse_config_verb("train", ["--config", "default", "--data", "d"])  # no --out
+    assert e.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_an_unknown_named_config_lists_the_known_ones(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["datagen", "--config", "nope", "--out", "x"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "unknown name 'nope'" in err and "default:" in err
+
+
+def test_todays_flags_still_read(tmp_path):
+    from cognitivedrone.cli import parse_config_verb
+
+    cfg, _ = parse_config_verb("bench", ["--suite", "smoke", "--policy", "expert", "--prompt", "simple", "--look-seed",
+                                         "3", "--image-size", "64", "--control-hz", "5", "--overwrite", "--quiet"])
+    assert (cfg.look_seed, cfg.image_size, cfg.control_hz, cfg.overwrite, cfg.quiet) == (3, 64, 5.0, True, True)
+    assert "quiet" not in cfg.settings() and "overwrite" not in cfg.settings()

@@ -56,3 +56,16 @@ class BenchRunConfig:
     def settings(self) -> dict:
         """What bench.json records: every setting that changes what is flown or where it goes."""
         return {k: v for k, v in asdict(self).items() if k not in ("quiet", "overwrite")}
+
+
+_EVERY_LOOK = "classic,studio,outdoor,dim,randomized"
+#: `bench --config NAME`: the runs every committed checkpoint is measured with (README). Any flag
+#: given beside it wins.
+NAMED_CONFIGS = {
+    "looks-simple": ("cognitivedrone-v1 in every look on the simple instructions, onnxruntime",
+                     dict(suite="cognitivedrone-v1", policy="checkpoints/default", engine="onnxruntime",
+                          prompt="simple", look=_EVERY_LOOK)),
+    "looks-offline": ("cognitivedrone-v1 in every look on the original instructions with the offline reasoner",
+                      dict(suite="cognitivedrone-v1", policy="checkpoints/default", engine="onnxruntime",
+                           prompt="original", reasoner="offline", look=_EVERY_LOOK)),
+}

@@ -1,4 +1,4 @@
-"""Fly a whole suite: episodes spread over worker processes (pool.py), a progress bar, results in
+"""Fly a whole suite: episodes spread over worker processes (cognitivedrone/pool.py), a progress bar, results in
 order.
 
 Each worker builds one simulator and one agent and reuses them for all its episodes (a
@@ -17,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cognitivedrone.bench.agents import make_agent
 from cognitivedrone.bench.episode import run_episode
-from cognitivedrone.bench.pool import run_jobs
 from cognitivedrone.bench.results import EpisodeResult
+from cognitivedrone.pool import run_jobs
 from cognitivedrone.sim.env import DroneEnv, SimConfig
 from cognitivedrone.sim.look import Look, episode_look
 from cognitivedrone.sim.scene import scene_options

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cognitivedrone.bench.agents import BaseAgent
-from cognitivedrone.bench.pool import notify, run_jobs
 from cognitivedrone.cli_types import CommaList
+from cognitivedrone.pool import notify, run_jobs
 from cognitivedrone.sim.config import SimConfig
 
 if TYPE_CHECKING:
@@ -107,6 +107,14 @@ class DatagenConfig:
 
     def shard_range(self, k: int) -> range:
         return range(k * self.shard_episodes, min((k + 1) * self.shard_episodes, self.episodes))
+
+
+#: `datagen --config NAME` (flags given beside it win): the demonstrations the shipped default
+#: VLA learned from (scripts/train_default.sh, stage 1).
+NAMED_CONFIGS = {
+    "default": ("12,000 episodes, a quarter classic and the rest randomized looks (the shipped VLA's data)",
+                dict(episodes=12000, seed=13, looks="classic:1,randomized:3", look_seed=1, workers=2)),
+}
 
 
 @dataclass

@@ -76,3 +76,12 @@ class TrainConfig:
 
     # What may differ between a run and its resumption without changing what is learned.
     RESUMABLE_CHANGES = ("steps", "log_every", "save_every", "eval_every", "eval_suite", "eval_workers", "threads")
+
+
+#: `train --config NAME` (flags given beside it win): how the shipped default VLA was trained
+#: (scripts/train_default.sh, stage 2: `torchrun --nproc_per_node 2`, so 2 x 64 samples a step).
+NAMED_CONFIGS = {
+    "default": ("6,000 steps of tokens256 at 64 samples per process (two processes under torchrun)",
+                dict(steps=6000, batch_size=64, head="tokens256", threads=1, save_every=500, eval_every=2000,
+                     eval_suite="smoke")),
+}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cognitivedrone.pool import run_jobs
 from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
 SEED_SALT = 0x5CE7E5
@@ -58,8 +58,7 @@ def billboard_label_geometry(states: np.ndarray, gates, size: int, camera=None):
     return uv.astype(np.float32), in_view, scale.astype(np.float32)
 
 
-def _render_shard(args) -> str:
-    out, shard, n_frames, seed, cfg = args
+def _render_shard(out: str, shard: int, n_frames: int, seed: int, cfg: SceneConfig) -> str:
     import pybullet as p
 
     from cognitivedrone.sim.env import DroneEnv, SimConfig
@@ -153,8 +152,6 @@ def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int
     n_shards = math.ceil(frames / shard_frames)
     todo = [(str(out), s, min(shard_frames, frames - s * shard_frames), seed, config)
             for s in range(n_shards) if not (out / f"scenes-{s:04d}.npz").is_file()]
-    with ProcessPoolExecutor(workers) as pool, tqdm(total=n_shards, initial=n_shards - len(todo), desc="scenes",
-                                                   unit="shard", disable=not progress) as bar:
-        for _ in pool.map(_render_shard, todo):
-            bar.update(1)
+    with tqdm(total=n_shards, initial=n_shards - len(todo), desc="scenes", unit="shard", disable=not progress) as bar:
+        run_jobs(todo, _render_shard, workers=workers, on_result=lambda _: bar.update(1))
     return sorted(out.glob("scenes-*.npz"))

@@ -82,6 +82,40 @@ def cmd_stack(args) -> int:
 
 
 def cmd_record(args) -> int:
-    from cognitivedrone_ros.recorder import cmd_record as record
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-    return record(args)
+    from cognitivedrone_ros.recorder import TOPICS, Recorder, bag_size, read_bag
+
+    if args.duration < 0:
+        print("cognitivedrone: error: --duration must be >= 0", file=sys.stderr)
+        return 2
+    rclpy.init(args=[])
+    node = None
+    try:
+        node = Recorder(out=args.out, topics=args.topics or ",".join(TOPICS), max_duration_s=float(args.duration))
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        print(f"recording {', '.join(node.counts)} to {node.path} "
+              f"({f'{args.duration:g} s' if args.duration else 'Ctrl-C to stop'})")
+        while rclpy.ok() and not node.finished:
+            executor.spin_once(timeout_sec=0.2)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except ValueError as exc:
+        print(f"cognitivedrone: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    if node is None:  # Ctrl-C before the bag was opened
+        return 130
+    counts = read_bag(node.path)
+    size = bag_size(node.path)
+    print(f"{node.path}: {sum(counts.values())} messages, "
+          + (f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"))
+    for topic, n in counts.items():
+        print(f"  {topic:28s} {n}")
+    return 0

@@ -1,5 +1,6 @@
-"""The one worker pool of the long jobs (`bench`, `datagen`): jobs spread over spawned processes,
-each of which builds its simulator (and agent) once in `init` and reuses it for every job it gets.
+"""The one worker pool of the long jobs (`bench`, `datagen`, `perception scenes`): jobs spread over
+spawned processes, each of which builds its simulator (and agent) once in `init`, when it has
+one, and reuses it for every job it gets.
 
 Results reach the parent as jobs finish (`on_result`, in the parent); a job may also report
 progress while it runs with `notify(message)` (`on_message`, in the parent), e.g. one message per
@@ -56,20 +57,22 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start_worker(parent: int, messages, init: Callable, initargs: tuple) -> None:
+def _start_worker(parent: int, messages, init: Callable | None, initargs: tuple) -> None:
     global _target
     _die_with_parent(parent)
     _target = messages
     # One BLAS/OpenMP thread per worker: the workers are the parallelism.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    init(*initargs)
+    if init is not None:
+        init(*initargs)
 
 
-def run_jobs(jobs: Iterable[tuple], work: Callable, init: Callable, initargs: tuple = (), workers: int = 2,
+def run_jobs(jobs: Iterable[tuple], work: Callable, init: Callable | None = None, initargs: tuple = (), workers: int = 2,
              on_result: Callable[[Any], None] = lambda r: None, on_message: Callable[[Any], None] | None = None,
              close: Callable[[], None] | None = None) -> None:
     """Run `work(*job)` for every job; `init(*initargs)` first in each worker. `work` and `init`
-    must be module-level functions (they are pickled by name). `close` ends the in-process run."""
+    must be module-level functions (they are pickled by name). `close` ends the in-process run.
+    Results come in the order jobs finish, not the order given."""
     global _target
     jobs = list(jobs)
     if not jobs:
@@ -78,7 +81,8 @@ def run_jobs(jobs: Iterable[tuple], work: Callable, init: Callable, initargs: tu
         _target = on_message
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         try:
-            init(*initargs)
+            if init is not None:
+                init(*initargs)
             for job in jobs:
                 on_result(work(*job))
         finally:
