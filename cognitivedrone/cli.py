@@ -72,7 +72,13 @@ def cmd_bench(args: BenchRunConfig) -> int:
     suite = load_suite(args.suite)
     from cognitivedrone.bench.agents import make_agent
     from cognitivedrone.bench.journal import JournalWriter, read_journal
-    from cognitivedrone.bench.report import claim_out_dir, print_summary, summarize, write_report
+    from cognitivedrone.bench.report import (
+        claim_out_dir,
+        print_summary,
+        reasoner_never_answered,
+        summarize,
+        write_report,
+    )
     from cognitivedrone.bench.runner import BenchConfig, run_suite
     from cognitivedrone.sim.env import SimConfig
 
@@ -130,6 +136,11 @@ def cmd_bench(args: BenchRunConfig) -> int:
     if out:
         paths = write_report(summary, out)
         print(f"wrote {', '.join(str(p) for p in paths.values())}" + (f" and {len(videos)} video(s) in {out / 'videos'}" if videos else ""))
+    if reasoner_never_answered(summary):
+        failed = summary["faults"]["reasoner_failures"]["count"]
+        print(f"cognitivedrone: error: the reasoner {reasoner} never answered ({failed} failed calls in "
+              f"{len(results)} episodes): these results are the policy alone; is its server up?", file=sys.stderr)
+        return 1
     return 0
 
 

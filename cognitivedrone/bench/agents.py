@@ -53,6 +53,9 @@ class Agent(Protocol):
         """(the rewrite acted on at the end, whether it names the correct gate, the reasoner's call
         latencies in s), or None when no reasoner runs."""
 
+    def faults(self) -> dict | None:
+        """What went wrong in the parts this episode (results.json `faults`, results.FAULTS), or None."""
+
 
 class BaseAgent:
     """Defaults for the hooks of `Agent` that only a Pilot-backed agent fills in."""
@@ -67,6 +70,9 @@ class BaseAgent:
         return None
 
     def rewrite_outcome(self) -> tuple[str, bool | None, list[float]] | None:
+        return None
+
+    def faults(self) -> dict | None:
         return None
 
 
@@ -165,6 +171,14 @@ class CheckpointAgent(BaseAgent):
         s = self.pilot.stats
         return {"unflyable": s.unflyable_frames, "searching": s.search_frames, "gate_lost": s.gate_lost_frames,
                 "last": self.last_doubt}
+
+    def faults(self) -> dict | None:
+        """The Pilot's and its safety filter's counts for this episode (results.FAULTS)."""
+        s, e = self.pilot.stats, self.pilot.safety.events
+        return {"reasoner_calls": s.reasoner_calls, "reasoner_answers": s.reasoner_answers,
+                "reasoner_failures": s.reasoner_errors + s.reasoner_timeouts,
+                "rewrites_ignored": s.rewrites_rejected, "policy_errors": s.policy_errors,
+                "safety_interventions": e.estop + e.stale + e.non_finite + e.bad_input + e.clamped + e.altitude}
 
     @property
     def slow_path_s(self) -> float:

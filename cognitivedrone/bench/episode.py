@@ -116,6 +116,7 @@ def run_episode(env: DroneEnv, agent: Agent, episode: Episode, prompt_mode: str 
         look_seed=look.seed if look else episode.seed,
     )
     result.doubt = agent.doubt()
+    result.faults = agent.faults()
     rewrite = agent.rewrite_outcome()
     if rewrite is not None:
         result.rewrite, result.rewrite_correct, calls = rewrite

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cognitivedrone.bench.journal import JOURNAL
-from cognitivedrone.bench.results import FAILURES, OUTCOMES, EpisodeResult
+from cognitivedrone.bench.results import FAILURES, FAULTS, OUTCOMES, EpisodeResult
 from cognitivedrone.bench.results import json_safe as _clean
 
 CATEGORY_ORDER = ("human", "symbol", "reasoning")
@@ -173,6 +173,7 @@ def summarize(
         "reasoner_latency_ms": {"mean": _mean_or_none(r.reasoner_latency_ms_mean for r in results
                                                       if r.reasoner_latency_ms_mean is not None)},
         "doubt": _doubt_summary(results),
+        "faults": _fault_summary(results),
         "episodes": [r.to_json() for r in results],
     }
     return _clean(summary)
@@ -213,6 +214,29 @@ def _doubt_summary(results) -> dict | None:
         out[key] = {"episodes": len(hit), "decisions": sum(int(r.doubt[key]) for r in hit),
                     "succeeded": sum(r.success for r in hit)}
     return out
+
+
+def _fault_summary(results) -> dict | None:
+    """Per fault kind (results.FAULTS): its count over the run and the episodes it happened in."""
+    rs = [r for r in results if r.faults]
+    if not rs:
+        return None
+    return {key: {"count": sum(int(r.faults.get(key, 0)) for r in rs),
+                  "episodes": sum(bool(r.faults.get(key)) for r in rs)} for key in FAULTS}
+
+
+def reasoner_never_answered(summary: dict) -> bool:
+    """A reasoner ran and not one of its calls returned: every rewrite came from nowhere, and the
+    run measured the policy alone (a server that is down, a wrong URL or key)."""
+    f = summary.get("faults") or {}
+    asked = f.get("reasoner_calls", {}).get("count", 0) + f.get("reasoner_failures", {}).get("count", 0)
+    return bool(summary.get("reasoner")) and asked > 0 and f.get("reasoner_answers", {}).get("count", 0) == 0
+
+
+_FAULT_LABELS = {"reasoner_calls": "reasoner calls", "reasoner_answers": "reasoner answers",
+                 "reasoner_failures": "reasoner failures (errors, timeouts)",
+                 "rewrites_ignored": "rewrites ignored (not the simple form)", "policy_errors": "policy errors",
+                 "safety_interventions": "safety filter interventions"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,6 +334,9 @@ def print_summary(summary: dict, console=None) -> None:
         console.print("not flying the policy: " + " · ".join(
             f"{label} in {doubt[k]['episodes']} episode(s) ({doubt[k]['succeeded']} succeeded)"
             for k, label in (("unflyable", "unflyable frames"), ("searching", "searching"), ("gate_lost", "gate lost"))))
+    faults = summary.get("faults")
+    if faults:
+        console.print("parts: " + " · ".join(f"{_FAULT_LABELS[k]} {faults[k]['count']}" for k in FAULTS))
     console.print(f"prompt: {summary['prompt']} · wall time {_duration(summary['wall_s'])}")
 
 
@@ -324,6 +351,15 @@ def _md_group_table(first_col: str, groups: dict, overall: dict | None = None) -
     if overall is not None:
         lines.append(f"| **overall** | **{overall['n']}** | **{_pct(overall['success_rate'])}** | **{_ci(overall['ci95'])}** |")
     return lines
+
+
+def _md_fault_table(summary: dict) -> list[str]:
+    """## Faults of the parts: what went wrong in the reasoner, the policy and the safety filter."""
+    faults = summary.get("faults")
+    if not faults:
+        return []
+    return ["## Faults of the parts", "", "| part | count | episodes |", "|---|---:|---:|",
+            *[f"| {_FAULT_LABELS[k]} | {faults[k]['count']} | {faults[k]['episodes']} |" for k in FAULTS], ""]
 
 
 def _md_look_table(summary: dict) -> list[str]:
@@ -399,6 +435,7 @@ def render_markdown(summary: dict, out_dir: str | Path | None = None) -> str:
             for f in FAILURES
         ],
         "",
+        *_md_fault_table(s),
         "## Flight and timing",
         "",
         "| metric | value |",

@@ -12,6 +12,11 @@ OUTCOMES = ("success", "wrong_gate", "collision", "out_of_bounds", "timeout")
 FAILURES = OUTCOMES[1:]
 
 
+#: The keys of EpisodeResult.faults, in the report's order.
+FAULTS = ("reasoner_calls", "reasoner_answers", "reasoner_failures", "rewrites_ignored", "policy_errors",
+          "safety_interventions")
+
+
 @dataclass
 class EpisodeResult:
     episode_id: str
@@ -33,6 +38,11 @@ class EpisodeResult:
     # {"unflyable": frames the guard refused, "searching": frames turning to find the gate,
     #  "gate_lost": frames hovering after a search, "last": the last such reason, "" if none}
     doubt: dict | None = None
+    # What went wrong in the parts this episode (checkpoint agents; FAULTS): reasoner calls and
+    # how many failed (an exception or a timeout), rewrites ignored (not the simple form), policy
+    # errors, and the safety filter's interventions (stale frames, bad inputs, non-finite or
+    # out-of-limit commands, altitude bounds, e-stop).
+    faults: dict | None = None
     look: str = "classic"  # the named look the episode was flown in (cognitivedrone.sim.look)
     look_seed: int = 0  # with `look`, reproduces the episode's look: sample_look(look, look_seed)
 

@@ -24,6 +24,7 @@ log = logging.getLogger("cognitivedrone.reasoning")
 @dataclass
 class ReasonerStats:
     reasoner_calls: int = 0
+    reasoner_answers: int = 0  # calls that returned something, however late (accept() judges it)
     rewrites_accepted: int = 0
     rewrites_rejected: int = 0  # answers that are not a Rewrite, or name no gate or object
     reasoner_abstained: int = 0  # empty answers: nothing to say about that frame
@@ -122,6 +123,7 @@ class ReasonerLoop:
             self.warn(f"reasoner failed ({exc!r}); keeping the current instruction")
             return None
         self.stats.reasoner_latency_s.append(time.perf_counter() - t0)
+        self.stats.reasoner_answers += 1
         if not isinstance(rw, Rewrite) or not isinstance(rw.text, str):
             self.stats.rewrites_rejected += 1
             self.warn(f"reasoner returned {type(rw).__name__}, not a Rewrite; ignored")

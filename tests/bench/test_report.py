@@ -8,7 +8,7 @@ from cognitivedrone.bench.results import EpisodeResult
 SCHEMA_KEYS = [
     "suite", "policy", "reasoner", "engine", "prompt", "n", "success_rate", "by_category",
     "by_family", "by_look", "failures", "rewrite_accuracy", "wall_s", "ci95", "time_to_goal_s",
-    "path_length_m", "policy_latency_ms", "reasoner_latency_ms", "doubt", "episodes",
+    "path_length_m", "policy_latency_ms", "reasoner_latency_ms", "doubt", "faults", "episodes",
 ]
 
 
@@ -190,3 +190,23 @@ def test_results_say_where_the_pilot_hovered_or_searched_instead_of_flying():
     assert s["episodes"][1]["doubt"]["last"].startswith("hovering")
     assert summarize(rs[:0] + [EpisodeResult("s-0009", "human", "human/x", "success", 1, 3.0, 1.0, 30, 1.0, 1.2)],
                      **kw)["doubt"] is None  # agents that cannot doubt (the expert)
+
+
+def test_faults_are_summed_over_the_run_and_a_reasoner_that_never_answered_is_told_apart():
+    from cognitivedrone.bench.report import reasoner_never_answered, render_markdown, summarize
+    from cognitivedrone.bench.results import FAULTS, EpisodeResult
+
+    def ep(i, **faults):
+        counts = dict.fromkeys(FAULTS, 0) | faults
+        return EpisodeResult(f"s-{i:04d}", "human", "human/x", "timeout", None, 3.0, 1.0, 30, 1.0, 1.2, faults=counts)
+
+    kw = dict(suite="s", policy="p", reasoner="openai:http://x", engine="torch", prompt="original", wall_s=1.0)
+    down = summarize([ep(0, reasoner_calls=10, reasoner_failures=10), ep(1, reasoner_calls=8, reasoner_failures=8,
+                                                                        safety_interventions=2)], **kw)
+    assert down["faults"]["reasoner_failures"] == {"count": 18, "episodes": 2}
+    assert down["faults"]["safety_interventions"] == {"count": 2, "episodes": 1}
+    assert reasoner_never_answered(down)
+    assert "| reasoner failures (errors, timeouts) | 18 | 2 |" in render_markdown(down)
+    flaky = summarize([ep(0, reasoner_calls=10, reasoner_failures=9, reasoner_answers=1)], **kw)
+    assert not reasoner_never_answered(flaky)
+    assert not reasoner_never_answered(summarize([ep(0)], **{**kw, "reasoner": None}))

@@ -55,3 +55,38 @@ def test_reason_and_fly_commands(tmp_path, capsys):
     assert "acted on: 'Fly through the" in out and "outcome:" in out
     assert video.stat().st_size > 10_000
     assert main(["reason", "--image", str(tmp_path / "missing.png"), "x"]) == 2
+
+
+def test_bench_with_a_reasoner_that_is_down_counts_the_failures_and_fails(tmp_path, capsys):
+    """A server that refuses every call: the report says how often the reasoner failed, and the
+    run exits non-zero with one line instead of passing off the policy alone as policy + reasoner."""
+    import json
+    import socket
+
+    from cognitivedrone.cli import main
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "run"
+    rc = main(["bench", "--suite", "smoke", "--limit", "1", "--workers", "1", "--policy", str(DEFAULT), "--quiet",
+               "--reasoner", f"openai:http://127.0.0.1:{port}/v1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "never answered" in err and err.strip().splitlines()[-1].startswith("cognitivedrone: error:")
+    faults = json.loads((out / "results.json").read_text())["faults"]
+    assert faults["reasoner_failures"]["count"] > 0 and faults["reasoner_failures"]["episodes"] == 1
+    assert faults["reasoner_answers"]["count"] == 0
+    assert "## Faults of the parts" in (out / "report.md").read_text()
+
+
+def test_a_reasoner_that_answers_passes_and_its_calls_are_counted(tmp_path, capsys):
+    import json
+
+    from cognitivedrone.cli import main
+
+    out = tmp_path / "run"
+    assert main(["bench", "--suite", "smoke", "--limit", "1", "--workers", "1", "--policy", str(DEFAULT), "--quiet",
+                 "--reasoner", "tests.reasoning.plugins:RedGate", "--out", str(out)]) == 0
+    faults = json.loads((out / "results.json").read_text())["faults"]
+    assert faults["reasoner_answers"]["count"] == faults["reasoner_calls"]["count"] > 0
+    assert faults["reasoner_failures"]["count"] == 0
