@@ -14,7 +14,7 @@ from std_msgs.msg import String
 from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone.tasks.suite import load_suite
 from cognitivedrone_ros.node_support import EVENTS_QOS, LATCHED_QOS
-from cognitivedrone_ros.stack import Stack, config_path, load_stack, log_tail, parse_overrides
+from cognitivedrone_ros.stack import Stack, config_path, load_stack, log_tail, nodes_to_start, parse_overrides
 
 CHECKPOINT = str(DEFAULT_CHECKPOINT)
 # An arithmetic task the policy fails on its own words (bench/results/default-original) and flies
@@ -84,9 +84,27 @@ def test_stack_configs_name_known_nodes_and_bad_ones_are_refused(tmp_path):
         Stack(config_path("drone"), parse_overrides(["sim_node.index=3"]))
 
 
+def test_no_reasoner_is_a_choice_the_stack_and_the_launch_files_make_alike(tmp_path):
+    """`reasoner: none` (YAML, --set or the launch argument) starts no reasoner_node, and vla_node
+    flies the user's words at once. (The launch files plan their nodes with the same function,
+    launching.stack_nodes; they run under the real `ros2 launch` only where it is installed.)"""
+    spec = load_stack(config_path("drone"))
+    assert list(nodes_to_start(spec, {})) == ["vla_node", "reasoner_node", "mavros_bridge"]
+    plan = nodes_to_start(spec, {"reasoner_node": {"reasoner": "none"}})
+    assert list(plan) == ["vla_node", "mavros_bridge"] and plan["vla_node"] == {"wait_for_rewrite_s": 0.0}
+    kept = nodes_to_start(spec, {"reasoner_node": {"reasoner": "none"}, "vla_node": {"wait_for_rewrite_s": "2"}})
+    assert kept["vla_node"] == {"wait_for_rewrite_s": "2"}  # a value the user set stays
+    stack = Stack(config_path("drone"), parse_overrides(["reasoner_node.reasoner=none", "vla_node.engine=torch"]))
+    assert stack.nodes == ("vla_node", "mavros_bridge")
+    assert stack.command("vla_node")[-4:] == ["-p", "engine:=torch", "-p", "wait_for_rewrite_s:=0.0"]
+    yaml_none = tmp_path / "none.yaml"
+    yaml_none.write_text(config_path("drone").read_text().replace("reasoner: offline", "reasoner: none"))
+    assert Stack(yaml_none).nodes == ("vla_node", "mavros_bridge")
+
+
 @pytest.mark.parametrize("node, param, says", [
     ("vla_node", "engine:=tpu", "parameter engine='tpu' is invalid: expected torch, onnxruntime or tensorrt"),
-    ("reasoner_node", "reasoner:=none", "without a reasoner, don't start reasoner_node"),
+    ("reasoner_node", "reasoner:=none", "leaves reasoner_node out"),
     ("mavros_bridge", "rate_hz:=1", "parameter rate_hz=1.0 is invalid: expected a number > 2"),
 ])
 def test_a_bad_parameter_stops_the_node_with_a_message(ros_env, node, param, says):

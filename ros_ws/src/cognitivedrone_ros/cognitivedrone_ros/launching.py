@@ -4,7 +4,7 @@ rest of the package runs where the launch system is not installed."""
 
 from __future__ import annotations
 
-from cognitivedrone_ros.stack import load_stack
+from cognitivedrone_ros.stack import load_stack, nodes_to_start
 
 
 def stack_nodes(context, overrides: dict[str, str], remappings: dict[str, list[tuple[str, str]]] | None = None):
@@ -14,10 +14,12 @@ def stack_nodes(context, overrides: dict[str, str], remappings: dict[str, list[t
     from launch_ros.actions import Node
 
     config = LaunchConfiguration("config").perform(context)
+    given = {}
+    for arg, node in overrides.items():
+        if value := LaunchConfiguration(arg).perform(context):
+            given.setdefault(node, {})[arg] = value
     actions = []
-    for name in load_stack(config):
-        extra = {k: LaunchConfiguration(k).perform(context) for k, node in overrides.items() if node == name}
-        extra = {k: v for k, v in extra.items() if v}
+    for name, extra in nodes_to_start(load_stack(config), given).items():
         remap = [(src, LaunchConfiguration(arg).perform(context)) for src, arg in (remappings or {}).get(name, [])]
         actions.append(Node(package="cognitivedrone_ros", executable=name, name=name, output="screen",
                             parameters=[config, extra] if extra else [config], remappings=remap))

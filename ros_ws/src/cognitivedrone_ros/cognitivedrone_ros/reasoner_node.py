@@ -29,9 +29,10 @@ from cognitivedrone_ros.node_support import (
 
 PARAMS = [
     Param("reasoner", "offline", "backend: offline[:DIR], hf:PATH, openai:URL[#model] or package.module:Class "
-          "(no reasoner: leave this node out and set vla_node wait_for_rewrite_s:=0)",
+          "(none: the stack leaves this node out and vla_node flies the user's words at once; stack.nodes_to_start)",
           lambda v: isinstance(v, str) and bool(v) and v != "none",
-          "a reasoner spec other than none (without a reasoner, don't start reasoner_node)"),
+          "a reasoner spec other than none (`reasoner: none` in the stack YAML, or reasoner:=none, leaves "
+          "reasoner_node out)"),
     Param("rate_hz", 2.0, "how often to ask the reasoner about the newest frame (Hz)", positive, "a number > 0"),
     Param("timeout_s", 5.0, "an answer later than this is dropped (s)", positive, "a number > 0"),
     Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),

@@ -60,6 +60,22 @@ def load_stack(path: str | Path) -> dict[str, dict]:
     return stack
 
 
+def nodes_to_start(spec: dict[str, dict], overrides: dict[str, dict]) -> dict[str, dict]:
+    """node -> the parameters set over the YAML's, for every node a stack starts. No reasoner is a
+    choice: `reasoner: none` (in the YAML, `--set reasoner_node.reasoner=none` or the launch
+    argument `reasoner:=none`) leaves reasoner_node out, and vla_node then flies the user's words
+    at once (wait_for_rewrite_s 0, unless set). `cognitivedrone stack` and the launch files both
+    start what this says."""
+    plan = {node: dict(overrides.get(node, {})) for node in spec}
+    if "reasoner_node" in plan:
+        reasoner = plan["reasoner_node"].get("reasoner", spec["reasoner_node"].get("reasoner", ""))
+        if str(reasoner).strip() == "none":
+            del plan["reasoner_node"]
+            if "vla_node" in plan:
+                plan["vla_node"].setdefault("wait_for_rewrite_s", 0.0)
+    return plan
+
+
 def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
     """["vla_node.engine=torch", ...] -> {"vla_node": {"engine": "torch"}} (values in YAML syntax)."""
     out: dict[str, dict[str, str]] = {}
@@ -107,15 +123,16 @@ class Stack:
         for remap in self.remaps:
             if ":=" not in remap or remap.startswith("__"):
                 raise ValueError(f"--remap {remap!r}: expected FROM:=TO, e.g. camera/image_raw:=/camera/color/image_raw")
-        self.nodes = tuple(self.nodes or self.spec)
-        for node in self.nodes:
+        for node in self.nodes or ():
             if node not in self.spec:
                 raise ValueError(f"{node!r} is not in {self.config} ({', '.join(self.spec)})")
+        self.plan = nodes_to_start(self.spec, self.overrides)
+        self.nodes = tuple(n for n in (self.nodes or self.spec) if n in self.plan)
 
     def command(self, node: str) -> list[str]:
         cmd = [sys.executable, "-m", f"cognitivedrone_ros.{node}", "--ros-args", "-r", f"__node:={node}",
                "--params-file", str(self.config)]
-        for param, value in self.overrides.get(node, {}).items():
+        for param, value in self.plan.get(node, {}).items():
             cmd += ["-p", f"{param}:={value}"]
         for remap in self.remaps:
             cmd += ["-r", remap]
