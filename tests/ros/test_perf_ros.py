@@ -7,7 +7,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from cognitivedrone.resources import DEFAULT_CHECKPOINT
+
+# Never beside tests/test_wheel.py, whose wheel build and flights take both cores for a minute.
+pytestmark = pytest.mark.xdist_group("wheel-and-latency")
 
 
 def test_perf_ros_times_image_to_cmd_vel_across_processes(ros_env, tmp_path):

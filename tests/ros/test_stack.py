@@ -84,6 +84,21 @@ def test_stack_configs_name_known_nodes_and_bad_ones_are_refused(tmp_path):
         Stack(config_path("drone"), parse_overrides(["sim_node.index=3"]))
 
 
+def test_a_misspelt_node_or_parameter_is_refused_naming_the_nearest(tmp_path):
+    with pytest.raises(ValueError, match=r"--set: unknown vla_node parameter 'engin'; did you mean 'engine'\?"):
+        Stack(config_path("drone"), parse_overrides(["vla_node.engin=torch"]))
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(config_path("drone").read_text().replace("rate_hz: 30.0", "rate_hz_: 30.0"))
+    with pytest.raises(ValueError, match=r"unknown mavros_bridge parameter 'rate_hz_'; did you mean 'rate_hz'\?"):
+        load_stack(typo)
+    node = tmp_path / "node.yaml"
+    node.write_text("vla_nod:\n  ros__parameters: {}\n")
+    with pytest.raises(ValueError, match=r"unknown node 'vla_nod'; did you mean 'vla_node'\?"):
+        load_stack(node)
+    for name in ("sim", "drone"):  # the shipped configs set only parameters the nodes declare
+        load_stack(config_path(name))
+
+
 def test_no_reasoner_is_a_choice_the_stack_and_the_launch_files_make_alike(tmp_path):
     """`reasoner: none` (YAML, --set or the launch argument) starts no reasoner_node, and vla_node
     flies the user's words at once. (The launch files plan their nodes with the same function,

@@ -38,8 +38,33 @@ def config_path(name: str) -> Path:
                             f"known: sim, drone, or a path to a YAML file")
 
 
+def node_params(node: str) -> set[str]:
+    """The parameters `node` declares (its module's PARAMS), and ROS's own use_sim_time."""
+    import importlib
+
+    return {p.name for p in importlib.import_module(f"cognitivedrone_ros.{node}").PARAMS} | {"use_sim_time"}
+
+
+def unknown_name(kind: str, name: str, known, where: str) -> ValueError:
+    """One line for a name that is not one of `known`, naming the nearest (a typo) or the list."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(known))})"
+    return ValueError(f"{where}: unknown {kind} {name!r}{hint}")
+
+
+def check_params(node: str, params, where: str) -> None:
+    """A parameter a node does not declare would be ignored without a word: refused instead."""
+    known = node_params(node)
+    for name in params:
+        if name not in known:
+            raise unknown_name(f"{node} parameter", name, known, where)
+
+
 def load_stack(path: str | Path) -> dict[str, dict]:
-    """node name -> its parameters, from a ROS 2 parameter file; every node must be one of NODES."""
+    """node name -> its parameters, from a ROS 2 parameter file; every node must be one of NODES
+    and every parameter one it declares."""
     import yaml
 
     path = Path(path)
@@ -52,10 +77,11 @@ def load_stack(path: str | Path) -> dict[str, dict]:
     stack = {}
     for name, body in raw.items():
         if name not in NODES:
-            raise ValueError(f"{path}: unknown node {name!r} (known: {', '.join(NODES)})")
+            raise unknown_name("node", name, NODES, str(path))
         params = (body or {}).get("ros__parameters", {}) if isinstance(body, dict) else None
         if not isinstance(params, dict):
             raise ValueError(f"{path}: {name} needs a ros__parameters mapping")
+        check_params(name, params, str(path))
         stack[name] = params
     return stack
 
@@ -117,9 +143,10 @@ class Stack:
     def __post_init__(self):
         self.config = Path(self.config)
         self.spec = load_stack(self.config)
-        for node in self.overrides:
+        for node, params in self.overrides.items():
             if node not in self.spec:
                 raise ValueError(f"--set names {node!r}, which is not in {self.config} ({', '.join(self.spec)})")
+            check_params(node, params, "--set")
         for remap in self.remaps:
             if ":=" not in remap or remap.startswith("__"):
                 raise ValueError(f"--remap {remap!r}: expected FROM:=TO, e.g. camera/image_raw:=/camera/color/image_raw")
