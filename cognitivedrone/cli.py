@@ -64,7 +64,8 @@ def _reasoner_weights(spec: str) -> str | None:
     return None  # a hf model's weights are gigabytes: its path in the settings stands for it
 
 
-def cmd_bench(args: BenchRunConfig) -> int:
+def cmd_bench(args: BenchRunConfig, quiet: bool = False) -> int:
+    """`quiet` is args.quiet (bench keeps it in its config, for resume; parse_config_verb passes it)."""
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.tasks.suite import load_suite
 
@@ -85,8 +86,9 @@ def cmd_bench(args: BenchRunConfig) -> int:
     if args.limit:
         suite.episodes = suite.episodes[: args.limit]
     looks = _look_list(args.look)
+    is_checkpoint = resolve_checkpoint(args.policy).is_dir()  # else a built-in pilot (expert, hover, random)
     try:
-        if resolve_checkpoint(args.policy).is_dir() and args.engine != "torch":
+        if is_checkpoint and args.engine != "torch":
             from cognitivedrone.runtime.factory import export_where_possible
 
             export_where_possible(args.policy)
@@ -109,8 +111,8 @@ def cmd_bench(args: BenchRunConfig) -> int:
             journal = read_journal(out)
         except ValueError as e:
             raise UserError(str(e)) from None
-    engine = args.engine if resolve_checkpoint(args.policy).is_dir() else None
-    reasoner = args.reasoner if resolve_checkpoint(args.policy).is_dir() else None
+    engine = args.engine if is_checkpoint else None
+    reasoner = args.reasoner if is_checkpoint else None
     cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers, sim=sim,
                       video_episodes=args.video if out else 0, out_dir=str(out) if out else None, look_seed=args.look_seed)
     print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}"
@@ -893,8 +895,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in CONFIG_VERBS:
         cfg, quiet = parse_config_verb(argv[0], argv[1:])
-        _, takes_quiet, run, _ = _config_verbs()[argv[0]]
-        call = (lambda: run(cfg, quiet) if takes_quiet else run(cfg))
+        run = _config_verbs()[argv[0]][2]
+        call = (lambda: run(cfg, quiet))
     else:
         args = build_parser().parse_args(argv)
         if args.verb == "suite" and getattr(args, "suite_verb", None) == "import" and not args.name:
