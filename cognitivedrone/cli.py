@@ -150,9 +150,19 @@ def cmd_bench(args: BenchRunConfig, quiet: bool = False) -> int:
 
 def cmd_export(args) -> int:
     from cognitivedrone.policy.checkpoint import PolicyCheckpointError
+    from cognitivedrone.reasoning.offline.export import export_perception, is_perception_folder
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.runtime.export import export_onnx
 
+    if is_perception_folder(resolve_checkpoint(args.checkpoint)):  # the offline reasoner's networks
+        try:
+            rep = export_perception(args.checkpoint)
+        except (ValueError, FileNotFoundError, EngineError) as e:
+            raise UserError(str(e)) from None
+        print("wrote " + ", ".join(f"{k} {v:.1f} MB" for k, v in rep.sizes_mb.items()))
+        print("onnx.checker passed; onnxruntime vs torch max |diff|: "
+              + ", ".join(f"{k} {v:.1e}" for k, v in rep.max_abs_diff.items()))
+        return 0
     try:
         rep = export_onnx(args.checkpoint, instruction_encoder=not args.policy_only)
     except (PolicyCheckpointError, EngineError) as e:
@@ -715,10 +725,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     sub.add_parser("bench", help="fly a suite and report success per category (options: bench --help)", add_help=False)
-    ex = sub.add_parser("export", help="export a checkpoint to ONNX (policy + instruction encoder)",
-                        description="Write CKPT/model.onnx (uint8 image + instruction embedding -> command in physical units), "
-                                    "CKPT/instruction_encoder.onnx and CKPT/tokenizer.json; check them with onnx.checker and against torch.")
-    ex.add_argument("checkpoint", help="checkpoint directory")
+    ex = sub.add_parser("export", help="export a checkpoint to ONNX (policy + instruction encoder, or the offline reasoner's networks)",
+                        description="A policy checkpoint: write CKPT/model.onnx (uint8 image + instruction embedding -> command in "
+                                    "physical units), CKPT/instruction_encoder.onnx and CKPT/tokenizer.json. The offline reasoner's "
+                                    "perception folder (checkpoints/perception): write model.onnx, reader.onnx and gate_reader.onnx, "
+                                    "so the reasoner runs on onnxruntime without torch. Each file is checked with onnx.checker "
+                                    "and against torch.")
+    ex.add_argument("checkpoint", help="checkpoint directory (checkpoints/default, checkpoints/perception, or your own)")
     ex.add_argument("--format", choices=("onnx",), default="onnx", help="export format (default: onnx)")
     ex.add_argument("--policy-only", action="store_true", help="skip the instruction encoder (93 MB): the drone then needs torch to embed instructions")
     ex.set_defaults(func=cmd_export)

@@ -138,7 +138,9 @@ class CheckpointAgent(BaseAgent):
         # One thread per bench worker: the workers are the parallelism.
         self.engine = make_engine(engine, path, threads=1)
         self.reasoner_spec = reasoner
-        self.reasoner = make_reasoner(reasoner)
+        # The offline reasoner's networks run where the policy does: torch, or onnxruntime for the
+        # ONNX engines (TensorRT builds plans for the policy alone).
+        self.reasoner = make_reasoner(reasoner, engine="torch" if engine == "torch" else "onnxruntime")
         self.pilot = None
 
     def reset(self, ctx: EpisodeContext) -> None:

@@ -24,7 +24,8 @@ class BenchRunConfig:
     # default is none, unlike fly and reason (offline), so that `bench --policy X` measures X
     # alone and every run's bench.json keeps meaning what it did; `make bench` flies offline
     reasoner: str = "none"
-    # inference engine for a checkpoint policy; onnxruntime/tensorrt export to ONNX first if needed
+    # inference engine for a checkpoint policy (and the offline reasoner's networks: torch, else
+    # onnxruntime); onnxruntime/tensorrt export to ONNX first if needed
     engine: EngineName = "torch"
     workers: int = 2  # worker processes, 1 or more
     # a new or empty folder for bench.json (the run's settings, written before anything flies),

@@ -15,15 +15,17 @@ from cognitivedrone.reasoning.base import NoReasoner, Reasoner, ReasonerError, R
 SPECS = "none, offline, offline:PERCEPTION_DIR, hf:PATH, openai:URL[#model], or package.module:Class"
 
 
-def make_reasoner(spec: str | None) -> Reasoner | None:
-    """None for "none" (the policy gets the user's words); ValueError naming the choices otherwise."""
+def make_reasoner(spec: str | None, engine: str = "auto") -> Reasoner | None:
+    """None for "none" (the policy gets the user's words); ValueError naming the choices otherwise.
+    `engine` runs the offline reasoner's networks: torch, onnxruntime, or auto (torch where it is
+    installed); the other reasoners have their own."""
     if spec is None or spec == "none":
         return None
     kind, _, arg = spec.partition(":")
     if kind == "offline":
         from cognitivedrone.reasoning.offline.reasoner import OfflineReasoner
 
-        return OfflineReasoner(arg or None)
+        return OfflineReasoner(arg or None, engine=engine)
     if kind == "hf":
         from cognitivedrone.reasoning.hf import HFReasoner
 

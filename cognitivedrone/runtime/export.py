@@ -78,7 +78,7 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
     emb = torch.from_numpy(vla.embed("fly through the red gate").copy()).unsqueeze(0)
     path = checkpoint / POLICY_ONNX
     log(f"exporting the policy ({vla.model.num_parameters():,} parameters, {cfg.head}) -> {path}")
-    _export(graph, (image, emb), path, ["image", "embedding"], list(POLICY_OUTPUTS), None, meta)
+    export_graph(graph, (image, emb), path, ["image", "embedding"], list(POLICY_OUTPUTS), None, meta)
     sess = open_session(path, threads=1, providers=["CPUExecutionProvider"])
     diffs = []
     for _ in range(parity_frames):
@@ -90,7 +90,7 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
         diffs.append(max(np.abs(g - r).max() for g, r in zip(got, refs)))
     report.policy_max_abs_diff = float(max(diffs))
     report.files.append(path)
-    _check_parity(path, report.policy_max_abs_diff, parity_frames, "frames")
+    check_parity(path, report.policy_max_abs_diff, parity_frames, "frames")
 
     # -- the instruction encoder, once per instruction ------------------------------------------
     if instruction_encoder:
@@ -102,7 +102,7 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
         path = checkpoint / INSTRUCTION_ONNX
         log(f"exporting the instruction encoder (all-MiniLM-L6-v2 + text head) -> {path}")
         seq = torch.export.Dim("tokens", min=n, max=MAX_INSTRUCTION_TOKENS)
-        _export(enc_graph, (ids["input_ids"], ids["attention_mask"]), path, ["input_ids", "attention_mask"],
+        export_graph(enc_graph, (ids["input_ids"], ids["attention_mask"]), path, ["input_ids", "attention_mask"],
                 ["instruction_embedding"], {"input_ids": {1: seq}, "attention_mask": {1: seq}},
                 {**meta, MIN_TOKENS_KEY: str(n), MAX_TOKENS_KEY: str(MAX_INSTRUCTION_TOKENS)})
         tok = checkpoint / TOKENIZER_JSON
@@ -116,13 +116,13 @@ def export_onnx(checkpoint: str | Path, instruction_encoder: bool = True, parity
                   "pass the gate whose picture is not an animal " * 12, "x"]
         vla.clear_embedding_cache()
         report.instruction_max_abs_diff = float(max(np.abs(onnx_text.embed(p) - vla.embed(p)).max() for p in probes))
-        _check_parity(path, report.instruction_max_abs_diff, len(probes), "instructions")
+        check_parity(path, report.instruction_max_abs_diff, len(probes), "instructions")
 
     report.sizes_mb = {p.name: round(p.stat().st_size / 1e6, 2) for p in report.files}
     return report
 
 
-def _export(module, args, path: Path, inputs, outputs, dynamic_shapes, meta: dict[str, str]) -> None:
+def export_graph(module, args, path: Path, inputs, outputs, dynamic_shapes, meta: dict[str, str]) -> None:
     """torch.onnx.export (dynamo) into a temporary file, checked, then renamed into place."""
     import onnx
     import torch
@@ -164,7 +164,7 @@ def _quiet_loggers(*names: str):
             lg.setLevel(level)
 
 
-def _check_parity(path: Path, diff: float, n: int, what: str) -> None:
+def check_parity(path: Path, diff: float, n: int, what: str) -> None:
     if not diff <= PARITY_TOLERANCE:
         path.unlink(missing_ok=True)  # never leave a file that computes something else
         raise EngineError(f"{path}: onnxruntime and torch differ by {diff:.2e} over {n} {what} "
@@ -173,24 +173,25 @@ def _check_parity(path: Path, diff: float, n: int, what: str) -> None:
 
 def export_is_current(checkpoint: str | Path) -> bool:
     """True when both ONNX files and the tokenizer exist and came from this model.safetensors."""
-    import onnx
-
     checkpoint = resolve_checkpoint(checkpoint)
     weights = checkpoint / "model.safetensors"
     files = [checkpoint / POLICY_ONNX, checkpoint / INSTRUCTION_ONNX]
     if not (checkpoint / TOKENIZER_JSON).is_file() or not all(f.is_file() for f in files):
         return False
-    source = file_sha256(weights) if weights.is_file() else None
-    for f in files:
-        try:
-            props = {p.key: p.value for p in onnx.load(str(f), load_external_data=False).metadata_props}
-        except Exception:
-            return False
-        if props.get(EXPORT_FORMAT_KEY) != EXPORT_FORMAT or SOURCE_KEY not in props:
-            return False  # an older export, or one whose record was stripped
-        if source is not None and props[SOURCE_KEY] != source:
-            return False
-    return True
+    return all(is_current(f, weights) for f in files)
+
+
+def is_current(onnx_file: Path, weights: Path) -> bool:
+    """Whether `onnx_file` records this export format and was exported from `weights` (when they exist)."""
+    import onnx
+
+    try:
+        props = {p.key: p.value for p in onnx.load(str(onnx_file), load_external_data=False).metadata_props}
+    except Exception:
+        return False
+    if props.get(EXPORT_FORMAT_KEY) != EXPORT_FORMAT or SOURCE_KEY not in props:
+        return False  # an older export, or one whose record was stripped
+    return not weights.is_file() or props[SOURCE_KEY] == file_sha256(weights)
 
 
 def ensure_exported(checkpoint: str | Path, log=print) -> None:

@@ -45,19 +45,19 @@ def open_session(path: Path, threads: int, providers: list[str] | None = None):
                           f"{EXPORT_HINT.format(ckpt=ckpt)}") from None
 
 
-def check_source(session, path: Path) -> None:
-    """Refuse an ONNX file exported from other weights than the model.safetensors beside it
+def check_source(session, path: Path, weights_name: str = "model.safetensors") -> None:
+    """Refuse an ONNX file exported from other weights than the `weights_name` beside it
     (a re-trained checkpoint whose export was not redone), or in an older export format. An
     export that does not say where it came from is refused too: stripped metadata must not
     let a stale file fly."""
-    weights = path.parent / "model.safetensors"
+    weights = path.parent / weights_name
     meta = session.get_modelmeta().custom_metadata_map
     exported_from = meta.get(SOURCE_KEY)
     if not exported_from or meta.get(EXPORT_FORMAT_KEY) != EXPORT_FORMAT:
         raise EngineError(f"{path} does not record the weights and export format it came from (an older or "
                           f"altered export); {EXPORT_HINT.format(ckpt=path.parent)}")
     if weights.is_file() and file_sha256(weights) != exported_from:
-        raise EngineError(f"{path} was exported from another model.safetensors than the one beside it (stale export); "
+        raise EngineError(f"{path} was exported from another {weights_name} than the one beside it (stale export); "
                           f"{EXPORT_HINT.format(ckpt=path.parent)}")
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from cognitivedrone.reasoning.offline.memory import BoardMemory
-from cognitivedrone.reasoning.offline.perception import Billboard
+from cognitivedrone.reasoning.offline.boards import Billboard
 
 N_ASSETS = 5
 

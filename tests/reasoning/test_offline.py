@@ -128,7 +128,7 @@ def test_a_picture_read_surely_once_answers_where_no_billboard_counted_fits(monk
     """A narrow camera: "the letter X" with V and M in view for many views (M read unsure, a slip
     towards X on it), and X shown once, surely, at the sweep's end. The slip is no answer to keep:
     X's own gate is named."""
-    from cognitivedrone.reasoning.offline.perception import Billboard
+    from cognitivedrone.reasoning.offline.boards import Billboard
 
     r = make_reasoner("offline")
     assets = list(r.assets)

@@ -6,15 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from cognitivedrone.reasoning.offline.reader import (
-    READER_WEIGHTS,
-    ReaderConfig,
-    ReaderNet,
-    crop_boards,
-    has_reader,
-    load_reader,
-    save_reader,
-)
+from cognitivedrone.reasoning.offline.boards import crop_boards
+from cognitivedrone.reasoning.offline.configuration import READER_WEIGHTS, ReaderConfig
+from cognitivedrone.reasoning.offline.reader import ReaderNet, has_reader, load_reader, save_reader
 from cognitivedrone.reasoning.offline.reader_data import (
     VALIDATION_ART,
     reader_only_art,

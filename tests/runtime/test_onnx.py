@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from cognitivedrone.bench.frames import expert_frames
 from cognitivedrone.resources import DEFAULT_CHECKPOINT
 from cognitivedrone.runtime import EngineError, make_engine
 from cognitivedrone.runtime.export import export_is_current, export_onnx
+from tests.drone_venv import clean_env, make_venv
 
 pytestmark = pytest.mark.xdist_group("onnx-export")
 
@@ -219,30 +219,12 @@ print("modules:", sorted(m for m in ("torch", "transformers", "onnxruntime", "to
 """
 
 
-def _drone_venv(root: Path) -> Path:
-    """A real venv (no system site-packages) that sees only numpy, onnxruntime, tokenizers and this
-    package: the `drone` extra, taken from the main environment instead of downloaded."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    py = root / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    stage = root / "drone-packages"
-    stage.mkdir()
-    main_site = Path(sysconfig.get_paths()["purelib"])
-    for name in ("numpy", "numpy.libs", "onnxruntime", "tokenizers"):
-        if (main_site / name).exists():
-            (stage / name).symlink_to(main_site / name)
-    (stage / "cognitivedrone").symlink_to(REPO / "cognitivedrone")
-    (site / "drone.pth").write_text(str(stage) + "\n")
-    return py
-
-
 def test_drone_venv_without_torch_flies_the_same_commands(exported, frames, torch_engine, tmp_path):
     images, prompts = frames
     images, prompts = images[::5], prompts[::5]  # 20 frames, several instructions
     np.savez(tmp_path / "frames.npz", images=images, prompts=json.dumps(prompts))
-    py = _drone_venv(tmp_path / "venv")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    py = make_venv(tmp_path / "venv", ("drone",))
+    env = clean_env(os.environ)
     run = subprocess.run([str(py), "-c", DRONE_SCRIPT, str(exported[0]), str(tmp_path / "frames.npz"),
                           str(tmp_path / "cmds.npy")], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr

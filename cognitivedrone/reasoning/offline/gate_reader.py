@@ -21,49 +21,18 @@ offline reasoner uses them when they are there.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
-from cognitivedrone.reasoning.offline.reader import conv_block, crop_boards
-from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
-
-GATE_READER_CONFIG = "gate_reader.json"
-GATE_READER_WEIGHTS = "gate_reader.safetensors"
-GATE_BELOW = 1.6  # crop centre below the board's centre, in board widths
-GATE_MARGIN = 2.8  # crop side, in board widths
-ATTRIBUTES = (("size", GATE_SIZES), ("shape", GATE_SHAPES), ("color", GATE_COLORS))
-
-
-@dataclass
-class GateReaderConfig:
-    type: str = "gate-reader"
-    crop: int = 48
-    channels: tuple[int, ...] = (24, 48, 96, 128)
-    below: float = GATE_BELOW
-    margin: float = GATE_MARGIN
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["channels"] = list(self.channels)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> GateReaderConfig:
-        return cls(type=str(d["type"]), crop=int(d["crop"]), channels=tuple(int(c) for c in d["channels"]),
-                   below=float(d["below"]), margin=float(d["margin"]))
-
-
-@dataclass(frozen=True)
-class GateLooks:
-    """What the gate reader makes of one gate: each attribute's value and its probability."""
-
-    size: tuple[str, float]
-    shape: tuple[str, float]
-    color: tuple[str, float]
+from cognitivedrone.reasoning.offline.configuration import (
+    ATTRIBUTES,
+    GATE_READER_CONFIG,
+    GATE_READER_WEIGHTS,
+    GateReaderConfig,
+)
+from cognitivedrone.reasoning.offline.reader import conv_block
 
 
 class GateReaderNet(nn.Module):
@@ -87,15 +56,6 @@ class GateReaderNet(nn.Module):
         return tuple(out.split([len(values) for _, values in ATTRIBUTES], dim=-1))
 
 
-def crop_gates(image: np.ndarray, uv: np.ndarray, width: np.ndarray, config: GateReaderConfig) -> np.ndarray:
-    """The gate crops under billboards at `uv` (centres in [-1, 1]) with apparent widths `width`
-    (share of the image width): uint8 [K, crop, crop, 3]. Training and the reasoner both cut here."""
-    uv = np.asarray(uv, np.float64).reshape(-1, 2).copy()
-    width = np.asarray(width, np.float64).reshape(-1)
-    uv[:, 1] += config.below * 2 * width  # a width w spans 2w in uv units
-    return crop_boards(image, uv, width, config.crop, config.margin)
-
-
 def save_gate_reader(model: GateReaderNet, path: str | Path) -> None:
     from cognitivedrone.reasoning.offline.perception import save_module
 
@@ -113,24 +73,3 @@ def load_gate_reader(path: str | Path) -> GateReaderNet:
     from cognitivedrone.reasoning.offline.perception import load_module
 
     return load_module(GateReaderNet, GateReaderConfig, path, GATE_READER_CONFIG, GATE_READER_WEIGHTS, "gate reader")
-
-
-@torch.no_grad()
-def gate_in_frame(u: float, v: float, width: float, config: GateReaderConfig) -> bool:
-    """Whether the middle of the gate crop under a board at (u, v) of apparent width `width` lies in
-    the frame: where it does not (a narrow camera, a low mount, close up), the frame shows a gate
-    cut off or none, and its reading is a guess."""
-    return abs(u) <= 1.0 and v + config.below * 2 * width <= 1.0
-
-
-def read_gates(model: GateReaderNet, image: np.ndarray, boards: list) -> list[GateLooks]:
-    """The looks of the gate under each billboard found in `image` (perception.Billboard list)."""
-    if not boards:
-        return []
-    crops = crop_gates(image, np.array([[b.u, b.v] for b in boards]), np.array([b.scale for b in boards]), model.config)
-    probs = [torch.softmax(logits, -1).numpy() for logits in model(torch.from_numpy(crops))]
-    out = []
-    for k in range(len(boards)):
-        picked = [(values[int(p[k].argmax())], float(p[k].max())) for (_, values), p in zip(ATTRIBUTES, probs)]
-        out.append(GateLooks(*picked))
-    return out

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # perception.py needs torch; this module does not
-    from cognitivedrone.reasoning.offline.perception import Billboard
+    from cognitivedrone.reasoning.offline.boards import Billboard
 
 SAME_PICTURE_P = 0.6  # a picture read at least this sure identifies its billboard across views
 RARE_SHARE = 1 / 3  # an entry seen in fewer than this share of the best-seen one's views is left out

@@ -5,47 +5,21 @@ A CenterNet-style grid: a small CNN maps the 256-px frame to a 16x16 grid; each 
 billboard's centre falls in it (objectness), where in the cell, how big the billboard looks, which
 of the vocabulary's pictures it shows, and the size, shape and colour of the gate under it. Being
 a grid, it reads any number of billboards wherever they stand, not only the reference layout.
-Weights: safetensors + config.json, like the policy.
+Weights: safetensors + config.json, like the policy; the config and the decoding of these maps into
+billboards are torch-free (configuration.py, boards.py), for the drone's ONNX path (engines.py).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cognitivedrone.reasoning.offline.configuration import CONFIG_NAME, GRID_OUTPUTS, WEIGHTS_NAME, PerceptionConfig
 from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
-
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-
-
-@dataclass
-class PerceptionConfig:
-    type: str = "billboard-grid"
-    image_size: int = 256
-    channels: tuple[int, ...] = (24, 48, 96)  # after the 4x4 stem, then two stride-2 stages
-    assets: tuple[str, ...] = field(default_factory=tuple)  # asset ids, in logit order
-
-    @property
-    def grid(self) -> int:
-        return self.image_size // 16
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["channels"], d["assets"] = list(self.channels), list(self.assets)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "PerceptionConfig":
-        return cls(type=d["type"], image_size=int(d["image_size"]), channels=tuple(d["channels"]),
-                   assets=tuple(d["assets"]))
-
 
 def _cbr(cin: int, cout: int, k: int = 3, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     pad = dilation * (k - 1) // 2 if k % 2 else 0
@@ -72,8 +46,8 @@ class PerceptionNet(nn.Module):
         out = self.head(self.backbone(x)).flatten(2).transpose(1, 2)  # [B, G*G, C]
         obj, off, scale, asset, size, shape, colour = out.split(
             [1, 2, 1, len(self.config.assets), *self.n_looks], dim=-1)
-        return {"objectness": obj.squeeze(-1), "offset": torch.sigmoid(off), "log_scale": scale.squeeze(-1),
-                "asset": asset, "size": size, "shape": shape, "colour": colour}
+        return dict(zip(GRID_OUTPUTS, (obj.squeeze(-1), torch.sigmoid(off), scale.squeeze(-1), asset, size, shape,
+                                       colour)))
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         """batch: images uint8 [B,S,S,3]; uv [B,K,2] in [-1,1]; seen bool [B,K]; scale [B,K];
@@ -108,51 +82,19 @@ class PerceptionNet(nn.Module):
                        "asset_accuracy": float(acc)}
 
 
-@dataclass
-class Billboard:
-    """One billboard found in a frame."""
+class OutputsAsTuple(nn.Module):
+    """A network whose output (a tensor, a tuple, or a dict by name) becomes a tuple in `outputs`
+    order: what an ONNX export names one by one (export.py)."""
 
-    u: float  # centre, [-1, 1], x right
-    v: float  # centre, [-1, 1], y down
-    confidence: float
-    scale: float  # apparent width / image width
-    asset_probs: np.ndarray  # [n_assets], sums to 1
-    size: str
-    shape: str
-    color: str
-    looks_p: tuple[float, float, float] = (1.0, 1.0, 1.0)  # how likely the size, shape and colour named are
-    gate_seen: bool = True  # the gate reader's crop under it is in the frame (gate_reader.gate_in_frame)
+    def __init__(self, net: nn.Module, outputs: tuple[str, ...]):
+        super().__init__()
+        self.net, self.outputs = net, outputs
 
-    @property
-    def partly_seen(self) -> bool:
-        """Part of the billboard lies outside the image (its half-width in uv is `scale`)."""
-        return abs(self.u) + self.scale > 1.0 or abs(self.v) + self.scale > 1.0
-
-    def asset(self, assets: tuple[str, ...]) -> str:
-        return assets[int(self.asset_probs.argmax())]
-
-
-def decode(out: dict[str, torch.Tensor], config: PerceptionConfig, threshold: float = 0.5) -> list[list[Billboard]]:
-    """Grid outputs -> billboards per image (local maxima of objectness above `threshold`), left to right."""
-    g = config.grid
-    prob = torch.sigmoid(out["objectness"]).view(-1, 1, g, g)
-    peak = prob == F.max_pool2d(prob, 3, stride=1, padding=1)
-    result = []
-    for b in range(prob.shape[0]):
-        found = []
-        for idx in torch.nonzero((prob[b, 0] > threshold) & peak[b, 0]).tolist():
-            y, x = idx
-            i = y * g + x
-            ox, oy = out["offset"][b, i].tolist()
-            found.append(Billboard(
-                u=(x + ox) / g * 2 - 1, v=(y + oy) / g * 2 - 1, confidence=float(prob[b, 0, y, x]),
-                scale=float(torch.exp(out["log_scale"][b, i])),
-                asset_probs=torch.softmax(out["asset"][b, i], -1).numpy(),
-                size=GATE_SIZES[int(out["size"][b, i].argmax())], shape=GATE_SHAPES[int(out["shape"][b, i].argmax())],
-                color=GATE_COLORS[int(out["colour"][b, i].argmax())],
-                looks_p=tuple(float(torch.softmax(out[k][b, i], -1).max()) for k in ("size", "shape", "colour"))))
-        result.append(sorted(found, key=lambda f: f.u))
-    return result
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.net(images)
+        if isinstance(out, dict):
+            return tuple(out[k] for k in self.outputs)
+        return out if isinstance(out, tuple) else (out,)
 
 
 def save_module(model: nn.Module, path: str | Path, config_name: str, weights_name: str) -> None:
@@ -175,16 +117,12 @@ def load_module(net, config_cls, path: str | Path, config_name: str, weights_nam
     ValueError (one line) for a missing or damaged file."""
     from safetensors.torch import load_file
 
-    from cognitivedrone.bounded_json import load_file as load_json
+    from cognitivedrone.reasoning.offline.configuration import read_config
 
     path = Path(path)
-    for f in (config_name, weights_name):
-        if not (path / f).is_file():
-            raise FileNotFoundError(f"{path / f}: missing (a {what} has {config_name} and {weights_name})")
-    try:
-        cfg = config_cls.from_dict(load_json(path / config_name))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path / config_name}: not a {what} config ({exc})") from None
+    cfg = read_config(path, config_name, config_cls, what)
+    if not (path / weights_name).is_file():
+        raise FileNotFoundError(f"{path / weights_name}: missing (a {what} has {config_name} and {weights_name})")
     model = net(cfg)
     try:
         model.load_state_dict(load_file(str(path / weights_name)), strict=True)

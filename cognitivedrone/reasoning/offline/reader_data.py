@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cognitivedrone.reasoning.offline.reader import MARGIN
+from cognitivedrone.reasoning.offline.configuration import MARGIN
 
 TEXTURE_PX = 64  # the billboard textures the world uses (bench/episode.py)
 FAR_SIZES = (0.25, 0.33, 0.45, 0.6, 0.8, 1.0)  # pixels across a crop's worth of view, as a share of the crop

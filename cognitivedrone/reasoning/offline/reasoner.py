@@ -1,6 +1,7 @@
 """`offline`: the default reasoner. No downloaded weights: the perception model shipped in
 cognitivedrone/checkpoints/perception (trained here on rendered scenes) reads the billboards and gates, and the
-solver answers the question over the vocabulary's facts."""
+solver answers the question over the vocabulary's facts. Its networks run on torch or, without
+torch (the drone), on onnxruntime from their ONNX export (engines.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from typing import NamedTuple
 import numpy as np
 
 from cognitivedrone.reasoning.base import Reasoner, Rewrite
+from cognitivedrone.reasoning.offline.boards import (
+    Billboard,
+    crop_boards,
+    crop_gates,
+    decode,
+    gate_in_frame,
+    gate_looks,
+    softmax,
+)
 from cognitivedrone.reasoning.offline.memory import SAME_PICTURE_P, BoardMemory, Sighting
 from cognitivedrone.resources import DEFAULT_PERCEPTION, resolve_checkpoint
 from cognitivedrone.tasks.simple_form import Target
@@ -38,28 +48,19 @@ SIZE_NAMED_ABOVE = 0.9
 class OfflineReasoner(Reasoner):
     name = "offline"
 
-    def __init__(self, perception: str | Path | None = None, threshold: float = 0.5):
-        import torch
-
-        from cognitivedrone.reasoning.offline.gate_reader import (
-            has_gate_reader,
-            load_gate_reader,
-        )
-        from cognitivedrone.reasoning.offline.perception import load_perception
-        from cognitivedrone.reasoning.offline.reader import has_reader, load_reader
+    def __init__(self, perception: str | Path | None = None, threshold: float = 0.5, engine: str = "auto"):
+        from cognitivedrone.reasoning.offline.engines import open_perception
         from cognitivedrone.reasoning.offline.solver import Solver
 
-        self._torch = torch
         folder = resolve_checkpoint(perception) if perception else DEFAULT_PERCEPTION
-        self.model = load_perception(folder)
-        # The billboard reader, when the folder has one, names the pictures (reader.py); else the grid does.
-        self.reader = load_reader(folder) if has_reader(folder) else None
-        if self.reader is not None and self.reader.config.assets != self.model.config.assets:
+        # The grid finds the billboards; the billboard reader, when the folder has one, names the
+        # pictures (reader.py), and the gate reader tells each gate's looks (gate_reader.py).
+        self.engine = open_perception(folder, engine)
+        cfg = self.engine.config
+        if self.engine.reader is not None and self.engine.reader.assets != cfg.assets:
             raise ValueError(f"{folder}: the reader's pictures are not the perception model's; retrain the reader")
-        # The gate reader, when there, tells each gate's looks from a crop under its board (gate_reader.py).
-        self.gate_reader = load_gate_reader(folder) if has_gate_reader(folder) else None
-        self.assets = self.model.config.assets
-        self.image_size = self.model.config.image_size
+        self.assets = cfg.assets
+        self.image_size = cfg.image_size
         self.solver = Solver(self.assets)
         self.threshold = threshold
         # Per instruction, the billboards its views have shown (memory.py), and the answer made
@@ -72,26 +73,27 @@ class OfflineReasoner(Reasoner):
         # New dicts, not clear(): a call still running on the old task writes into the old ones.
         self._seen, self._best = {}, {}
 
-    def perceive(self, image: np.ndarray):
+    def perceive(self, image: np.ndarray) -> list[Billboard]:
         from cognitivedrone.policy.inputs import fit_image
-        from cognitivedrone.reasoning.offline.gate_reader import gate_in_frame, read_gates
-        from cognitivedrone.reasoning.offline.perception import decode
-        from cognitivedrone.reasoning.offline.reader import read_boards
 
-        size = self.model.config.image_size
+        eng, size = self.engine, self.image_size
         if image.shape != (size, size, 3):
             image = fit_image(image, size)
         image = np.array(image, np.uint8)
-        with self._torch.inference_mode():
-            boards = decode(self.model(self._torch.from_numpy(image)[None]), self.model.config, self.threshold)[0]
-            if self.reader is not None:
-                for board, probs in zip(boards, read_boards(self.reader, image, boards)):
-                    board.asset_probs = probs
-            if self.gate_reader is not None:
-                for board, looks in zip(boards, read_gates(self.gate_reader, image, boards)):
-                    (board.size, p_size), (board.shape, p_shape), (board.color, p_color) = looks.size, looks.shape, looks.color
-                    board.looks_p = (p_size, p_shape, p_color)
-                    board.gate_seen = gate_in_frame(board.u, board.v, board.scale, self.gate_reader.config)
+        boards = decode(eng.grid(image), eng.config, self.threshold)[0]
+        if not boards:
+            return boards
+        uv, width = np.array([[b.u, b.v] for b in boards]), np.array([b.scale for b in boards])
+        if eng.reader is not None:
+            crops = crop_boards(image, uv, width, eng.reader.crop, eng.reader.margin)
+            for board, probs in zip(boards, softmax(eng.read(crops))):
+                board.asset_probs = probs
+        if eng.gate_reader is not None:
+            looks = gate_looks(eng.gates(crop_gates(image, uv, width, eng.gate_reader)))
+            for board, seen in zip(boards, looks):
+                (board.size, p_size), (board.shape, p_shape), (board.color, p_color) = seen.size, seen.shape, seen.color
+                board.looks_p = (p_size, p_shape, p_color)
+                board.gate_seen = gate_in_frame(board.u, board.v, board.scale, eng.gate_reader)
         return boards
 
     def rewrite(self, instruction: str, image: np.ndarray) -> Rewrite:

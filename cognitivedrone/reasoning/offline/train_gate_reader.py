@@ -21,15 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cognitivedrone.reasoning.offline.gate_reader import (
-    ATTRIBUTES,
-    GATE_READER_WEIGHTS,
-    GateReaderConfig,
-    GateReaderNet,
-    crop_gates,
-    load_gate_reader,
-    save_gate_reader,
-)
+from cognitivedrone.reasoning.offline.boards import crop_gates
+from cognitivedrone.reasoning.offline.configuration import ATTRIBUTES, GATE_READER_WEIGHTS, GateReaderConfig
+from cognitivedrone.reasoning.offline.gate_reader import GateReaderNet, load_gate_reader, save_gate_reader
 from cognitivedrone.reasoning.offline.perception import load_perception
 from cognitivedrone.reasoning.offline.reader_data import load_scene_files
 from cognitivedrone.reasoning.offline.train_perception import (

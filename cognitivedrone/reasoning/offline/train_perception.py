@@ -11,13 +11,9 @@ import numpy as np
 import torch
 
 from cognitivedrone.bounded_json import load_file
-from cognitivedrone.reasoning.offline.perception import (
-    PerceptionConfig,
-    PerceptionNet,
-    decode,
-    load_perception,
-    save_perception,
-)
+from cognitivedrone.reasoning.offline.boards import decode
+from cognitivedrone.reasoning.offline.configuration import PerceptionConfig
+from cognitivedrone.reasoning.offline.perception import PerceptionNet, load_perception, save_perception
 from cognitivedrone.reasoning.offline.scenes import asset_ids
 from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
@@ -52,7 +48,7 @@ def match_billboards(model: PerceptionNet, data: dict[str, np.ndarray], batch: i
     try:
         for s in range(0, len(data["images"]), batch):
             idx = np.arange(s, min(s + batch, len(data["images"])))
-            dets = decode(model(torch.from_numpy(data["images"][idx])), model.config)
+            dets = decode({k: v.numpy() for k, v in model(torch.from_numpy(data["images"][idx])).items()}, model.config)
             for j, b in enumerate(idx):
                 pairs = []
                 for k in range(data["uv"].shape[1]):

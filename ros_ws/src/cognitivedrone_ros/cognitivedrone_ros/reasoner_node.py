@@ -33,6 +33,9 @@ PARAMS = [
           lambda v: isinstance(v, str) and bool(v) and v != "none",
           "a reasoner spec other than none (`reasoner: none` in the stack YAML, or reasoner:=none, leaves "
           "reasoner_node out)"),
+    Param("engine", "auto", "what runs the offline reasoner's networks: onnxruntime (their ONNX export; no torch), "
+          "torch, or auto (torch where it is installed, else onnxruntime)",
+          lambda v: v in ("auto", "torch", "onnxruntime"), "auto, torch or onnxruntime"),
     Param("rate_hz", 2.0, "how often to ask the reasoner about the newest frame (Hz)", positive, "a number > 0"),
     Param("timeout_s", 5.0, "an answer later than this is dropped (s)", positive, "a number > 0"),
     Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
@@ -46,7 +49,7 @@ class ReasonerNode(Node):
         from cognitivedrone.reasoning.loop import ReasonerLoop
 
         p = self.params = declare_params(self, PARAMS)
-        self.reasoner = make_reasoner(p["reasoner"])
+        self.reasoner = make_reasoner(p["reasoner"], engine=p["engine"])
         self.loop = ReasonerLoop(self.reasoner, p["rate_hz"], p["timeout_s"], self.on_answer,
                                  warn=lambda m: self.get_logger().warning(m, throttle_duration_sec=2.0))
         self.task: tuple[int, str] = (0, "")  # (number, the user's words): what answers are about
