@@ -291,6 +291,7 @@ def cmd_reason(args) -> int:
     from PIL import Image
 
     from cognitivedrone.reasoning import ReasonerError, make_reasoner
+    from cognitivedrone.runtime.engine import EngineError
     from cognitivedrone.tasks.simple_form import parse_simple_form
 
     try:
@@ -298,8 +299,8 @@ def cmd_reason(args) -> int:
     except (OSError, ValueError) as e:
         raise UserError(f"{args.image}: not a readable image ({e})") from None
     try:
-        reasoner = make_reasoner(args.reasoner)
-    except (ValueError, FileNotFoundError) as e:
+        reasoner = make_reasoner(args.reasoner, engine=args.engine)
+    except (ValueError, FileNotFoundError, EngineError) as e:
         raise UserError(str(e)) from None
     if reasoner is None:
         raise UserError("--reasoner none rewrites nothing; choose offline, hf:PATH, openai:URL or module:Class")
@@ -765,6 +766,9 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("instruction")
     rs.add_argument("--image", required=True, help="the camera frame (PNG/JPEG), e.g. from `cognitivedrone view --size 256`")
     rs.add_argument("--reasoner", default="offline", help="offline (default), hf:PATH, openai:URL[#model], or module:Class")
+    rs.add_argument("--engine", choices=("auto", "torch", "onnxruntime"), default="auto",
+                    help="what runs the offline reasoner's networks (default auto: torch where installed, else their "
+                         "ONNX export on onnxruntime)")
     rs.set_defaults(func=cmd_reason)
 
     fl = sub.add_parser("fly", help="fly one simulated episode with the Pilot and write its video",

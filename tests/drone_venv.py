@@ -59,9 +59,16 @@ def make_venv(root: Path, extras: tuple[str, ...], ros_package: bool = False) ->
     for top in sorted(tops):
         if (main_site / top).exists() and not (site / top).exists():
             (site / top).symlink_to(main_site / top)  # into site itself: their .pth files run
+    # This repository's packages, with their metadata: the version, and the entry point that adds
+    # the ROS verbs (stack, record) to the command line.
     (site / "cognitivedrone").symlink_to(REPO / "cognitivedrone")
+    names = ["cognitivedrone"]
     if ros_package:
         (site / "cognitivedrone_ros").symlink_to(ROS_PACKAGE)
+        names.append("cognitivedrone_ros")
+    for name in names:
+        for info in main_site.glob(f"{name}-*.dist-info"):
+            (site / info.name).symlink_to(info)
     return py
 
 

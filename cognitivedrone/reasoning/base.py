@@ -41,6 +41,10 @@ class Reasoner(ABC):
     def close(self) -> None:
         """Release what the backend holds (HTTP sessions, models)."""
 
+    def describe(self) -> str:
+        """The backend and what runs it, for a log line."""
+        return self.name
+
 
 class NoReasoner(Reasoner):
     """`none`: the instruction goes to the policy as the user gave it."""

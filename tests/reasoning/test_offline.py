@@ -6,27 +6,9 @@ import pytest
 
 from cognitivedrone.reasoning import make_reasoner
 from cognitivedrone.resources import DEFAULT_PERCEPTION
-from cognitivedrone.sim.env import DroneEnv, SimConfig
-from cognitivedrone.sim.scene import scene_options
 from cognitivedrone.tasks.simple_form import parse_simple_form
-from cognitivedrone.tasks.suite import load_suite
 
 PERCEPTION = DEFAULT_PERCEPTION
-
-
-@pytest.fixture(scope="module")
-def start_frames():
-    """The smoke suite's start frames at the reasoner's 256 px."""
-    eps = load_suite("smoke").episodes
-    env = DroneEnv(SimConfig())
-    frames = []
-    try:
-        for ep in eps:
-            env.reset(seed=ep.seed, options=scene_options(ep, ep.prompt))
-            frames.append(env.render_fpv(256))
-    finally:
-        env.close()
-    return eps, frames
 
 
 def test_rewrites_name_the_correct_gate(start_frames):

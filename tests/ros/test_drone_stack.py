@@ -5,23 +5,18 @@ vehicle's local pose, as MAVROS publishes it. No autopilot: the set-points are w
 from __future__ import annotations
 
 import json
-import math
-import threading
 import time
 
-import numpy as np
-from geometry_msgs.msg import PoseStamped, TwistStamped
-from sensor_msgs.msg import Image
+from geometry_msgs.msg import TwistStamped
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from cognitivedrone.bench.frames import expert_frames
 from cognitivedrone.resources import DEFAULT_CHECKPOINT
-from cognitivedrone_ros.conversions import rgb_to_image
-from cognitivedrone_ros.node_support import COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, SENSOR_QOS
+from cognitivedrone_ros.node_support import COMMAND_QOS, EVENTS_QOS, LATCHED_QOS
 from cognitivedrone_ros.stack import Stack, config_path, log_tail
+from tests.ros.vehicle import CAMERA, FakeVehicle
 
-CAMERA = "/camera/camera/color/image_raw"  # a RealSense driver's topic
 SETPOINT = "mavros/setpoint_velocity/cmd_vel"
 
 
@@ -30,39 +25,15 @@ def test_drone_stack_turns_camera_frames_into_streamed_enu_setpoints_and_stops_o
     overrides = {"vla_node": {"engine": "torch", "checkpoint": str(DEFAULT_CHECKPOINT)}}
     setpoints = probe.listen(TwistStamped, SETPOINT, COMMAND_QOS)
     rewrites = probe.listen(String, "instruction/rewritten", EVENTS_QOS)
-    camera = probe.publisher(Image, CAMERA, SENSOR_QOS)
-    pose = probe.publisher(PoseStamped, "mavros/local_position/pose", SENSOR_QOS)
     instruction = probe.publisher(String, "instruction", LATCHED_QOS)
-    yaw = math.pi / 2  # the vehicle faces north: forward flight is +y in ENU
-    stop = threading.Event()
 
-    rng = np.random.default_rng(0)
-
-    def live(frame):
-        """The view with a live sensor's noise (+-1 level): a camera that sends the same bytes again
-        while the drone is told to move is a frozen one, and the Pilot hovers on it."""
-        return np.clip(frame.astype(np.int16) + rng.integers(-1, 2, frame.shape), 0, 255).astype(np.uint8)
-
-    def vehicle():  # the camera at 10 Hz (the first frame: the drone is not moving) and the pose at 20 Hz
-        k = 0
-        while not stop.is_set():
-            now = probe.node.get_clock().now().to_msg()
-            if k % 2 == 0:
-                camera.publish(rgb_to_image(live(frames[0]), now))
-            p = PoseStamped()
-            p.header.stamp, p.header.frame_id = now, "map"
-            p.pose.orientation.z, p.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
-            pose.publish(p)
-            k += 1
-            time.sleep(0.05)
-
+    # The vehicle faces north (forward flight is +y in ENU) and sees the first frame: not moving.
     with Stack(config_path("drone"), overrides, env=ros_env, log_dir=tmp_path,
-               remaps=(f"camera/image_raw:={CAMERA}",)) as stack:
-        feeder = threading.Thread(target=vehicle, daemon=True)
-        feeder.start()
+               remaps=(f"camera/image_raw:={CAMERA}",)) as stack, FakeVehicle(probe, frames[0]) as vehicle:
         try:
             probe.wait_for(lambda: setpoints, 90, "mavros_bridge's set-points")
-            probe.wait_for(lambda: rewrites or camera.get_subscription_count() >= 2, 90, "vla_node and reasoner_node up")
+            probe.wait_for(lambda: rewrites or vehicle.camera.get_subscription_count() >= 2, 90,
+                           "vla_node and reasoner_node up")
             instruction.publish(String(data=prompts[0]))
             probe.wait_for(lambda: rewrites, 60, "reasoner_node's rewrite of the camera's view")
             t0 = time.monotonic()
@@ -74,8 +45,6 @@ def test_drone_stack_turns_camera_frames_into_streamed_enu_setpoints_and_stops_o
             time.sleep(0.8)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{log_tail(tmp_path)}") from None
-        finally:
-            stop.set()
         assert not stack.exited(), log_tail(tmp_path)
     window = [m for t, m in setpoints if t0 < t < t_stop - 0.05]  # flying, before the e-stop
     assert json.loads(rewrites[0][1].data)["instruction"] == prompts[0]

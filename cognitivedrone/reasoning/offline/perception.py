@@ -21,6 +21,7 @@ from torch import nn
 from cognitivedrone.reasoning.offline.configuration import CONFIG_NAME, GRID_OUTPUTS, WEIGHTS_NAME, PerceptionConfig
 from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
+
 def _cbr(cin: int, cout: int, k: int = 3, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     pad = dilation * (k - 1) // 2 if k % 2 else 0
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation, bias=False),

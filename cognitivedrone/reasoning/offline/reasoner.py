@@ -69,6 +69,9 @@ class OfflineReasoner(Reasoner):
         self._seen: dict[str, BoardMemory] = {}
         self._best: dict[str, _Answer] = {}
 
+    def describe(self) -> str:
+        return f"offline, its networks on {self.engine.name}"
+
     def reset(self) -> None:
         # New dicts, not clear(): a call still running on the old task writes into the old ones.
         self._seen, self._best = {}, {}

@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from cognitivedrone.bounded_json import load_file
-from cognitivedrone.reasoning.offline.perception import load_perception
 from cognitivedrone.reasoning.offline.boards import crop_boards
 from cognitivedrone.reasoning.offline.configuration import READER_WEIGHTS, ReaderConfig
+from cognitivedrone.reasoning.offline.perception import load_perception
 from cognitivedrone.reasoning.offline.reader import ReaderNet, load_reader, save_reader
 from cognitivedrone.reasoning.offline.reader_data import (
     TEXTURE_PX,

@@ -63,7 +63,7 @@ class ReasonerNode(Node):
         self.create_subscription(String, "instruction", guarded(self, self.on_instruction), LATCHED_QOS)
         self.create_timer(1.0 / p["diagnostics_hz"], guarded(self, self.publish_diagnostics))
         self.loop.start()
-        self.get_logger().info(f"reasoner {p['reasoner']} at {p['rate_hz']:g} Hz, waiting for an instruction")
+        self.get_logger().info(f"reasoner {p['reasoner']} ({self.reasoner.describe()}) at {p['rate_hz']:g} Hz, waiting for an instruction")
 
     def on_image(self, msg: Image) -> None:
         self.frames += 1
