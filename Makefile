@@ -18,12 +18,19 @@ RUN_NAME = $(notdir $(POLICY))-$(PROMPT)-$(subst /,-,$(subst :,-,$(REASONER)))
 install: $(STAMP)
 
 ROS_PKG := ros_ws/src/cognitivedrone_ros
+# `ros2 launch` has no PyPI wheels: where this kit is (beside the repository), it builds the ROS 2
+# launch system into the venv, and tests/ros/test_launch.py runs the launch files under it (it
+# skips where `ros2 launch` is missing; a ROS machine has it from apt).
+LAUNCH_KIT ?= ../shared/ros2-launch-kit
 
 $(STAMP): pyproject.toml $(ROS_PKG)/setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[sim,learn,dev,ros]"
 	$(PY) -m pip install --quiet -e $(ROS_PKG)
+	if [ -f $(LAUNCH_KIT)/install.sh ]; then \
+	  bash $(LAUNCH_KIT)/install.sh $(VENV) || echo "ros2 launch was not installed (see above): tests/ros/test_launch.py will skip"; \
+	fi
 	touch $(STAMP)
 
 bench: $(STAMP)

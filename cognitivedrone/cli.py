@@ -317,6 +317,52 @@ def cmd_reason(args) -> int:
     return 0
 
 
+GROUND_PORT = 14650  # cognitivedrone.ground_link.DEFAULT_PORT, which a parser should not import for
+
+
+def cmd_ground_keygen(args) -> int:
+    from cognitivedrone.ground_link import load_keys, new_secret, write_keys
+
+    path = Path(args.out)
+    peers = {name: secret.hex() for name, secret in load_keys(path).items()} if path.exists() else {}
+    if args.peer in peers:
+        raise UserError(f"{path} already has a secret for {args.peer!r}; choose another --peer name")
+    peers[args.peer] = new_secret()
+    write_keys(path, peers)
+    print(f"{path}: {args.peer} added ({len(peers)} peer(s)); copy it to the drone (ground_link.keys_file), mode 600")
+    return 0
+
+
+def cmd_ground_send(args) -> int:
+    import json
+    import socket
+
+    from cognitivedrone.ground_link import load_keys, sign
+
+    if args.what == "estop" and args.value not in ("on", "off"):
+        raise UserError("estop takes on or off")
+    data = args.value if args.what == "instruction" else args.value == "on"
+    secret = b""
+    if args.keys:
+        keys = load_keys(args.keys)
+        if args.peer not in keys:
+            raise UserError(f"{args.keys} has no peer {args.peer!r} (it has: {', '.join(sorted(keys))})")
+        secret = keys[args.peer]
+    elif not (args.what == "estop" and data):
+        raise UserError("only `estop on` may be sent unsigned; give --keys FILE --peer NAME")
+    host, _, port = args.to.rpartition(":") if args.to.count(":") == 1 else (args.to, "", str(GROUND_PORT))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(args.timeout)
+        sock.sendto(sign(args.what, data, args.peer, secret), (host, int(port)))
+        try:
+            reply = json.loads(sock.recvfrom(4096)[0])
+        except (TimeoutError, OSError, ValueError):
+            raise UserError(f"no answer from {host}:{port} within {args.timeout:g} s (ground_link running? the port "
+                            "open?)") from None
+    print(f"{args.what}: {'accepted' if reply.get('ok') else 'refused: ' + str(reply.get('why'))}")
+    return 0 if reply.get("ok") else 1
+
+
 def cmd_fly(args) -> int:
     from cognitivedrone.bench.agents import CheckpointAgent
     from cognitivedrone.bench.episode import run_episode
@@ -717,9 +763,8 @@ def _int_at_least(lo: int, note: str = ""):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cognitivedrone.runtime import ENGINE_NAMES  # numpy only: cheap at start-up
-
     from cognitivedrone import __version__
+    from cognitivedrone.runtime import ENGINE_NAMES  # numpy only: cheap at start-up
 
     ap = argparse.ArgumentParser(prog="cognitivedrone", description="CognitiveDrone: a vision-language-action stack for drones and its benchmark.")
     ap.add_argument("--version", action="version", version=f"cognitivedrone {__version__}")
@@ -877,6 +922,25 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--look", default="", help="comma list of looks (default: all)")
     lg.add_argument("--per-look", type=_int_at_least(1), default=4, help="frames per look (default 4)")
     lg.set_defaults(func=cmd_looks_gallery)
+
+    gd = sub.add_parser("ground", help="the ground station's side of the drone's ground_link: keys, and signed "
+                        "instructions and e-stop", description="The drone's nodes talk on localhost only; the "
+                        "ground station reaches them through ground_link's UDP port with signed messages "
+                        "(docs/design.md, Who may command the drone).").add_subparsers(
+        dest="ground_verb", required=True, metavar="ACTION")
+    gk = gd.add_parser("keygen", help="add a peer with a new secret to a keys file (created readable by you only)")
+    gk.add_argument("--out", required=True, help="keys file: copy it to the drone (ground_link.keys_file) and keep it "
+                    "on the ground station")
+    gk.add_argument("--peer", required=True, help="the ground station's name, e.g. gcs-1")
+    gk.set_defaults(func=cmd_ground_keygen)
+    gs = gd.add_parser("send", help="send one signed message to the drone and print its answer")
+    gs.add_argument("what", choices=("instruction", "estop"), help="instruction TEXT, or estop on|off")
+    gs.add_argument("value", help="the instruction's text, or on/off for the e-stop")
+    gs.add_argument("--to", required=True, help=f"the drone: HOST or HOST:PORT (default port {GROUND_PORT})")
+    gs.add_argument("--keys", help="keys file holding --peer's secret (not needed for estop on)")
+    gs.add_argument("--peer", default="", help="this ground station's name in the keys file")
+    gs.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the drone's answer (default 2)")
+    gs.set_defaults(func=cmd_ground_send)
     _describe_every_verb(ap)
     return ap
 
@@ -938,4 +1002,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m cognitivedrone.cli`: run the imported module's main, not this __main__ copy's, so
+    # that verbs from other packages raise the UserError this main catches.
+    from cognitivedrone.cli import main as imported_main
+
+    sys.exit(imported_main())

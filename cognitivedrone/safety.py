@@ -30,6 +30,19 @@ import numpy as np
 from cognitivedrone.sim.airframes import get_airframe
 from cognitivedrone.types import VelocityCommand
 
+# What a vehicle's limits may be set to (a drone's config, stack YAML): beyond these a number is
+# a typo or a unit mistake (km/h for m/s, degrees for radians), not a vehicle. (lower, upper], SI units.
+LIMIT_RANGES = {
+    "max_vxy": (0.0, 30.0, "m/s", "horizontal speed |vx|, |vy|"),
+    "max_vz": (0.0, 10.0, "m/s", "vertical speed |vz|"),
+    "max_yaw_rate": (0.0, 2 * math.pi, "rad/s", "yaw rate"),
+    "max_accel_xy": (0.0, 100.0, "m/s^2", "horizontal acceleration"),
+    "max_accel_z": (0.0, 50.0, "m/s^2", "vertical acceleration"),
+    "max_yaw_accel": (0.0, 100.0, "rad/s^2", "yaw acceleration"),
+    "min_altitude_m": (0.0, 100.0, "m", "lowest altitude: no further descent below it"),
+    "max_altitude_m": (0.0, 500.0, "m", "highest altitude: no further climb above it"),
+}
+
 
 @dataclass(frozen=True)
 class SafetyConfig:
@@ -59,6 +72,12 @@ class SafetyConfig:
                 raise ValueError(f"SafetyConfig.{k} must be a positive number, got {v!r}")
         if self.min_altitude_m >= self.max_altitude_m:
             raise ValueError(f"min_altitude_m ({self.min_altitude_m}) must be below max_altitude_m ({self.max_altitude_m})")
+
+    def describe(self) -> str:
+        """The limits in one line, for a node's start-up log."""
+        return (f"|vx|,|vy| <= {self.max_vxy:g} m/s, |vz| <= {self.max_vz:g} m/s, |yaw rate| <= {self.max_yaw_rate:g} "
+                f"rad/s; acceleration <= {self.max_accel_xy:g}/{self.max_accel_z:g} m/s^2, {self.max_yaw_accel:g} "
+                f"rad/s^2; altitude {self.min_altitude_m:g}-{self.max_altitude_m:g} m")
 
     @property
     def limits(self) -> np.ndarray:

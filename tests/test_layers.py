@@ -22,7 +22,7 @@ LAYERS = (
     ("policy",),  # the VLA: configuration, modeling, processing, checkpoints
     ("runtime",),  # engines (torch, onnxruntime, TensorRT) and export
     ("reasoning",),  # reasoners and the simple form's loop
-    ("pilot",),  # policy + reasoner + safety, one frame at a time: the drone side
+    ("pilot", "ground_link"),  # policy + reasoner + safety, one frame at a time; the ground station's way in
     ("bench",),  # the harness: agents, episode loop, runner, report, video, perf
     ("data",),  # datagen and the LeRobot dataset format
     ("training",),  # train, fine-tune, view head

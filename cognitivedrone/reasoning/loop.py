@@ -21,6 +21,32 @@ from cognitivedrone.reasoning.base import Reasoner, Rewrite
 log = logging.getLogger("cognitivedrone.reasoning")
 
 
+class ThrottledLog:
+    """Each distinct warning at most once per `period_s` in a process: a server that is down fails
+    every call, in every episode, and the same line at 2 Hz would bury everything else. How many
+    were held back goes out with the next report of it; the counts themselves are in the stats
+    (and a benchmark's report)."""
+
+    def __init__(self, period_s: float = 30.0, emit: Callable[[str], None] = log.warning):
+        self.period_s, self.emit = period_s, emit
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, msg: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(msg, -float("inf")) < self.period_s:
+                self._held[msg] = self._held.get(msg, 0) + 1
+                return
+            held = self._held.pop(msg, 0)
+            self._last[msg] = now
+        self.emit(msg + (f" (and {held} more time(s) in the last {self.period_s:g} s)" if held else ""))
+
+
+_warn_once_in_a_while = ThrottledLog()
+
+
 @dataclass
 class ReasonerStats:
     reasoner_calls: int = 0
@@ -174,7 +200,7 @@ class ReasonerLoop:
 
     def _log_warning(self, msg: str) -> None:
         self.stats.last_warning = msg
-        log.warning(msg)
+        _warn_once_in_a_while(msg)
 
     def close(self) -> None:
         self._closed.set()

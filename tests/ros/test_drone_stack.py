@@ -22,7 +22,8 @@ SETPOINT = "mavros/setpoint_velocity/cmd_vel"
 
 def test_drone_stack_turns_camera_frames_into_streamed_enu_setpoints_and_stops_on_estop(probe, ros_env, tmp_path):
     frames, prompts = expert_frames(30, image_size=256, every=1)  # the start of a smoke episode
-    overrides = {"vla_node": {"engine": "torch", "checkpoint": str(DEFAULT_CHECKPOINT)}}
+    overrides = {"vla_node": {"engine": "torch", "checkpoint": str(DEFAULT_CHECKPOINT)},
+                 "ground_link": {"listen": "127.0.0.1:0"}}  # any free port: tests run side by side
     setpoints = probe.listen(TwistStamped, SETPOINT, COMMAND_QOS)
     rewrites = probe.listen(String, "instruction/rewritten", EVENTS_QOS)
     instruction = probe.publisher(String, "instruction", LATCHED_QOS)

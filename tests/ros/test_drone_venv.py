@@ -4,7 +4,6 @@ episode), with both the policy and the offline reasoner on onnxruntime."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -72,6 +71,7 @@ def test_the_drone_stack_without_a_reasoner_streams_setpoints_without_torch(expo
     instruction = probe.publisher(String, "instruction", LATCHED_QOS)
     logs = tmp_path / "logs"
     cmd = [str(py), "-m", "cognitivedrone.cli", "stack", "drone", "--set", "reasoner_node.reasoner=none",
+           "--set", "ground_link.listen=127.0.0.1:0",
            "--set", f"vla_node.checkpoint={policy}", "--remap", f"camera/image_raw:={CAMERA}", "--logs", str(logs)]
     stack = subprocess.Popen(cmd, env=clean_env(ros_env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -88,6 +88,6 @@ def test_the_drone_stack_without_a_reasoner_streams_setpoints_without_torch(expo
         stack.send_signal(2)
         out = stack.communicate(timeout=30)[0]
     assert "reasoner_node" not in out.splitlines()[0], out  # "stack ...: vla_node, mavros_bridge"
-    assert {p.name for p in logs.glob("*.log")} == {"vla_node.log", "mavros_bridge.log"}
+    assert {p.name for p in logs.glob("*.log")} == {"vla_node.log", "mavros_bridge.log", "ground_link.log"}
     for log in logs.glob("*.log"):
         assert "Traceback" not in log.read_text(), log_tail(logs)

@@ -20,10 +20,12 @@ from cognitivedrone_ros.node_support import COMMAND_QOS, SENSOR_QOS
 SETPOINT = "mavros/setpoint_velocity/cmd_vel"
 
 
-def start_bridge(env, frame: str) -> subprocess.Popen:
+def start_bridge(env, frame: str, *params: str, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    extra = [a for p in params for a in ("-p", p)]
     return subprocess.Popen([sys.executable, "-m", "cognitivedrone_ros.mavros_bridge", "--ros-args",
-                             "-p", f"frame:={frame}", "-p", "rate_hz:=30.0"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "-p", f"frame:={frame}", "-p", "rate_hz:=30.0", *extra], env=env,
+                            stdout=stdout, stderr=subprocess.STDOUT if stdout is not subprocess.DEVNULL else stdout,
+                            text=True)
 
 
 class Streams:
@@ -154,3 +156,41 @@ def test_a_broken_pose_or_a_wild_command_never_reaches_the_autopilot(enu_bridge)
             probe.wait_for(lambda: xy(out[-1][1]) != (0.0, 0.0), 5, "flying again on a good pose")
     finally:
         streams.close()
+
+
+def test_the_vehicles_own_limits_clamp_the_setpoints_and_show_in_the_log_and_diagnostics(probe, ros_env):
+    """Limits set for the vehicle (here: 0.5 m/s horizontal) replace the airframe profile's (cf2x:
+    1.5 m/s), are logged at start and echoed in /diagnostics."""
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    from cognitivedrone_ros.node_support import EVENTS_QOS
+
+    proc = start_bridge(ros_env, "body", "max_vxy:=0.5", "max_altitude_m:=12.0", stdout=subprocess.PIPE)
+    out = probe.listen(TwistStamped, SETPOINT, COMMAND_QOS)
+    diagnostics = probe.listen(DiagnosticArray, "diagnostics", EVENTS_QOS)
+    streams = Streams(probe, yaw=0.0, cmd=VelocityCommand(1.2, -1.0, 0.5, 0.0))
+    try:
+        probe.wait_for(lambda: any(xy(m) != (0.0, 0.0) for _, m in out), 30, "a non-zero set-point")
+        m = [m for _, m in out if xy(m) != (0.0, 0.0)][-1]
+        assert xy(m) == pytest.approx((0.5, -0.5)) and m.twist.linear.z == pytest.approx(0.5)  # vz: cf2x's 0.75
+        probe.wait_for(lambda: diagnostics, 10, "the bridge's diagnostics")
+        values = {kv.key: kv.value for kv in diagnostics[-1][1].status[0].values}
+        assert float(values["max_vxy"]) == 0.5 and float(values["max_vz"]) == 0.75
+        assert float(values["max_altitude_m"]) == 12.0
+    finally:
+        streams.close()
+        proc.send_signal(2)
+        log = proc.communicate(timeout=10)[0]
+    assert "clamped to |vx|,|vy| <= 0.5 m/s, |vz| <= 0.75 m/s" in log
+
+
+@pytest.mark.parametrize("params, says", [
+    (("max_vxy:=100",), "parameter max_vxy=100.0 is invalid: expected 0 or a number in (0, 30]"),
+    (("max_yaw_rate:=-1",), "parameter max_yaw_rate=-1.0 is invalid: expected 0 or a number in (0, 6.28319]"),
+    (("min_altitude_m:=3.0", "max_altitude_m:=2.0"), "the vehicle's limits do not fit together: min_altitude_m"),
+])
+def test_a_limit_out_of_range_stops_the_node_with_one_line(ros_env, params, says):
+    proc = start_bridge(ros_env, "enu", *params, stdout=subprocess.PIPE)
+    out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 2, out
+    assert says in out and "Traceback" not in out

@@ -11,7 +11,8 @@ import pytest
 
 from cognitivedrone.resources import DEFAULT_CHECKPOINT
 
-# Never beside tests/test_wheel.py, whose wheel build and flights take both cores for a minute.
+# Never beside the heaviest tests (the wheel build, the drone venv, ros2 launch, the ground link's
+# network namespace), each of which takes a core or more for a minute: this one times a 50 Hz loop.
 pytestmark = pytest.mark.xdist_group("wheel-and-latency")
 
 

@@ -32,6 +32,7 @@ GATE_READER_ONNX = "gate_reader.onnx"
 GATE_BELOW = 1.6  # crop centre below the board's centre, in board widths (gate_reader.py says why)
 GATE_MARGIN = 2.8  # crop side, in board widths
 ATTRIBUTES = (("size", GATE_SIZES), ("shape", GATE_SHAPES), ("color", GATE_COLORS))
+GATE_OUTPUTS = ("size", "shape", "colour")  # gate_reader.onnx's outputs, one per attribute
 
 
 @dataclass

@@ -22,6 +22,7 @@ import numpy as np
 from cognitivedrone.reasoning.offline.configuration import (
     ATTRIBUTES,
     CONFIG_NAME,
+    GATE_OUTPUTS,
     GATE_READER_CONFIG,
     GATE_READER_ONNX,
     GATE_READER_WEIGHTS,
@@ -38,7 +39,6 @@ from cognitivedrone.reasoning.offline.configuration import (
 )
 
 ENGINES = ("auto", "torch", "onnxruntime")
-GATE_OUTPUTS = tuple("colour" if name == "color" else name for name, _ in ATTRIBUTES)
 
 
 class PerceptionEngine(ABC):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from cognitivedrone.reasoning.offline.configuration import (
+    GATE_OUTPUTS,
     GATE_READER_ONNX,
     GATE_READER_WEIGHTS,
     GRID_ONNX,
@@ -23,7 +24,6 @@ from cognitivedrone.reasoning.offline.configuration import (
     READER_WEIGHTS,
     WEIGHTS_NAME,
 )
-from cognitivedrone.reasoning.offline.engines import GATE_OUTPUTS
 from cognitivedrone.resources import resolve_checkpoint
 
 MAX_BOARDS = 64  # crops per reader call the exports take; a frame shows a handful

@@ -6,7 +6,7 @@ from glob import glob
 from setuptools import find_packages, setup
 
 PACKAGE = "cognitivedrone_ros"
-NODES = ["vla_node", "reasoner_node", "sim_node", "mavros_bridge", "recorder"]
+NODES = ["vla_node", "reasoner_node", "sim_node", "mavros_bridge", "recorder", "ground_link"]
 
 setup(
     name=PACKAGE,

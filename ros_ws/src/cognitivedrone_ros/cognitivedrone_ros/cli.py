@@ -48,12 +48,11 @@ def cmd_stack(args) -> int:
 
     try:
         config = stack.config_path(args.config)
-        # The simulation talks on this machine only; the drone stack must be reachable from the
-        # ground station (instructions, the e-stop).
+        # Every stack talks on this machine only: the drone's ground station comes in through
+        # ground_link (signed), not through DDS.
         s = stack.Stack(config, stack.parse_overrides(args.set or []),
                         tuple(args.nodes.split(",")) if args.nodes else None,
-                        log_dir=Path(args.logs) if args.logs else None, localhost=config.stem != "drone",
-                        remaps=tuple(args.remap or ()))
+                        log_dir=Path(args.logs) if args.logs else None, remaps=tuple(args.remap or ()))
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     print(f"stack {config}: {', '.join(s.nodes)}" + (f" (logs in {args.logs})" if args.logs else ""))
@@ -75,8 +74,12 @@ def cmd_stack(args) -> int:
         deadline = time.monotonic() + args.timeout if args.timeout else float("inf")
         while not s.exited() and time.monotonic() < deadline:
             time.sleep(0.2)
-        if s.exited():
-            print(f"stack: node(s) exited: {s.exited()}", file=sys.stderr)
+        exited = s.exited()
+        if set(exited) == {"sim_node"} and exited["sim_node"] in (0, 1):  # exit_on_outcome: the episode is over
+            print(f"stack: the episode is over ({'success' if exited['sim_node'] == 0 else 'no success'})")
+            return exited["sim_node"]
+        if exited:
+            print(f"stack: node(s) exited: {exited}", file=sys.stderr)
             return 1
     return 0
 

@@ -27,14 +27,28 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from rclpy.node import Node
 
-from cognitivedrone.safety import SafetyConfig, clamp_to_limits
+from cognitivedrone.safety import clamp_to_limits
 from cognitivedrone.sim.airframes import AIRFRAMES
 from cognitivedrone.types import VelocityCommand
 from cognitivedrone_ros.conversions import command_to_twist, twist_to_command, yaw_from_quaternion
 from cognitivedrone_ros.frames import body_to_enu
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, EVENTS_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, guarded, one_of, positive,
+    COMMAND_QOS,
+    EVENTS_QOS,
+    OK,
+    SENSOR_QOS,
+    WARN,
+    Deltas,
+    Param,
+    declare_params,
+    diagnostic,
+    guarded,
+    limit_params,
+    limit_values,
+    one_of,
+    positive,
     run,
+    safety_config,
 )
 
 PARAMS = [
@@ -45,8 +59,9 @@ PARAMS = [
           "a number > 2"),
     Param("input_timeout_s", 0.25, "cmd_vel older than this -> zero velocity (s)", positive, "a number > 0"),
     Param("pose_timeout_s", 0.5, "enu: a heading older than this -> zero velocity (s)", positive, "a number > 0"),
-    Param("airframe", "cf2x", "airframe whose velocity limits every set-point is clamped to (cf2x, racer)",
-          one_of(*AIRFRAMES), " or ".join(AIRFRAMES)),
+    Param("airframe", "cf2x", "airframe whose velocity limits every set-point is clamped to (cf2x, racer), "
+          "unless the limits below are set", one_of(*AIRFRAMES), " or ".join(AIRFRAMES)),
+    *limit_params(),
 ]
 
 
@@ -61,7 +76,8 @@ class MavrosBridge(Node):
         self.bad_inputs = 0
         self.grown = Deltas()
         self.reason = "no cmd_vel yet"
-        self.limits = SafetyConfig.for_airframe(p["airframe"]).limits
+        self.config = safety_config(self, p)
+        self.limits = self.config.limits
         self.pub = self.create_publisher(TwistStamped, "mavros/setpoint_velocity/cmd_vel", COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
         self.create_subscription(TwistStamped, "cmd_vel", guarded(self, self.on_cmd), COMMAND_QOS)
@@ -69,7 +85,8 @@ class MavrosBridge(Node):
         self.create_subscription(PoseStamped, "mavros/local_position/pose", guarded(self, self.on_pose), SENSOR_QOS)
         self.create_timer(1.0 / p["rate_hz"], guarded(self, self.on_timer))
         self.create_timer(1.0, guarded(self, self.publish_diagnostics))
-        self.get_logger().info(f"streaming {p['frame']} velocity set-points at {p['rate_hz']:g} Hz")
+        self.get_logger().info(f"streaming {p['frame']} velocity set-points at {p['rate_hz']:g} Hz, clamped to "
+                               f"{self.config.describe().split(';')[0]} ({p['airframe']} unless set)")
 
     def on_cmd(self, msg: TwistStamped) -> None:
         try:
@@ -115,7 +132,7 @@ class MavrosBridge(Node):
 
     def publish_diagnostics(self) -> None:
         values = {"frame": self.params["frame"], "sent": self.sent, "zero_sent": self.zero_sent,
-                  "bad_inputs": self.bad_inputs, "reason": self.reason or "streaming"}
+                  "bad_inputs": self.bad_inputs, "reason": self.reason or "streaming", **limit_values(self.config)}
         new_bad = self.grown({"bad_inputs": self.bad_inputs})["bad_inputs"]
         level = WARN if self.reason or new_bad else OK
         self.diag_pub.publish(diagnostic(self, "set-points", level, self.reason or "streaming", values))

@@ -32,6 +32,16 @@ class Param:
     check: Callable[[Any], bool] | None = None  # True if the value is acceptable
     expect: str = ""  # what `check` wants, for the error
 
+    def validate(self, value):
+        """`value` as the node will hold it, or ValueError saying what it should be. Typed by the
+        default, except that a whole number is fine where a float is expected (`-p rate_hz:=30`)."""
+        if isinstance(self.default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(self.default) or (self.check is not None and not self.check(value)):
+            want = self.expect or f"a {type(self.default).__name__}"
+            raise ValueError(f"parameter {self.name}={value!r} is invalid: expected {want}")
+        return value
+
 
 def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
@@ -55,17 +65,44 @@ def declare_params(node: Node, params: list[Param]) -> dict[str, Any]:
     read them once, so `ros2 param set` must not report a change that never takes effect."""
     values = {}
     for p in params:
-        # Typed by the default, except that a whole number is fine where a float is expected
-        # (`-p rate_hz:=30` would otherwise end the node with an InvalidParameterTypeException).
+        # Dynamic typing where a float is expected: `-p rate_hz:=30` would otherwise end the node
+        # with an InvalidParameterTypeException (validate makes it 30.0).
         loose = isinstance(p.default, float)
         descriptor = ParameterDescriptor(description=p.description, dynamic_typing=loose, read_only=True)
-        value = node.declare_parameter(p.name, p.default, descriptor).value
-        if loose and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if p.check is not None and not p.check(value):
-            raise ValueError(f"{node.get_name()}: parameter {p.name}={value!r} is invalid: expected {p.expect}")
-        values[p.name] = value
+        try:
+            values[p.name] = p.validate(node.declare_parameter(p.name, p.default, descriptor).value)
+        except ValueError as exc:
+            raise ValueError(f"{node.get_name()}: {exc}") from None
     return values
+
+
+def limit_params() -> list[Param]:
+    """The vehicle's limits as parameters (safety.LIMIT_RANGES): 0 takes the airframe profile's value
+    (the speeds) or the safety filter's default; anything else must lie in its range."""
+    from cognitivedrone.safety import LIMIT_RANGES
+
+    return [Param(name, 0.0, f"{what} limit ({unit}; 0: the airframe profile's)",
+                  lambda v, lo=lo, hi=hi: _number(v) and (v == 0 or lo < v <= hi), f"0 or a number in ({lo:g}, {hi:g}]")
+            for name, (lo, hi, unit, what) in LIMIT_RANGES.items()]
+
+
+def safety_config(node: Node, params: dict[str, Any], **extra):
+    """The SafetyConfig of `params` (airframe + limit_params); a combination that cannot be (a floor
+    above the ceiling) stops the node with one line, like a bad parameter."""
+    from cognitivedrone.safety import LIMIT_RANGES, SafetyConfig
+
+    given = {k: float(params[k]) for k in LIMIT_RANGES if params.get(k)}
+    try:
+        return SafetyConfig.for_airframe(params["airframe"], **given, **extra)
+    except ValueError as exc:
+        raise ValueError(f"{node.get_name()}: the vehicle's limits do not fit together: {exc}") from None
+
+
+def limit_values(config) -> dict[str, float]:
+    """The limits in force, for /diagnostics."""
+    from cognitivedrone.safety import LIMIT_RANGES
+
+    return {k: getattr(config, k) for k in LIMIT_RANGES}
 
 
 class Deltas:
@@ -140,8 +177,17 @@ def _fmt(v) -> str:
 OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
 
 
+class EndOfRun(Exception):  # noqa: N818 - not an error: the node's work is done
+    """Raised from a node's callback to end `run` with exit status `status` (sim_node, once the
+    episode is over: 0 for success)."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
 def run(make_node: Callable[[], Node], args=None) -> None:
-    """Spin one node until Ctrl-C or shutdown; a bad parameter ends it with its message, exit 2."""
+    """Spin one node until Ctrl-C, shutdown or EndOfRun; a bad parameter ends it with its message, exit 2."""
     import sys
 
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -151,6 +197,7 @@ def run(make_node: Callable[[], Node], args=None) -> None:
 
     rclpy.init(args=args)
     node = None
+    status = None
     try:
         try:
             node = make_node()
@@ -164,9 +211,16 @@ def run(make_node: Callable[[], Node], args=None) -> None:
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         executor.spin()
+    except EndOfRun as end:
+        status = end.status
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # Ctrl-C in a terminal signals the whole group: the node and `ros2 launch`, which then
+        # sends its own SIGINT. A second interrupt must not break the cleanup with a traceback.
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             close = getattr(node, "close", None)
             if close is not None:
@@ -174,3 +228,5 @@ def run(make_node: Callable[[], Node], args=None) -> None:
             node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
+    if status is not None:
+        sys.exit(status)

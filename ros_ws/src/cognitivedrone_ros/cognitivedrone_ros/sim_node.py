@@ -37,6 +37,7 @@ from cognitivedrone_ros.node_support import (
     OK,
     SENSOR_QOS,
     WARN,
+    EndOfRun,
     Param,
     declare_params,
     diagnostic,
@@ -67,6 +68,11 @@ PARAMS = [
           "with the frame's stamp, as vla_node does): simulated time then advances per decision, as in the "
           "benchmark, however loaded the machine; false: step on the wall clock with the newest command"),
     Param("airframe", "cf2x", "cf2x or racer", one_of("cf2x", "racer"), "cf2x or racer"),
+    Param("exit_on_outcome", False, "end the node once the episode is judged (after the outcome has had "
+          "`outcome_linger_s` to reach its listeners): exit status 0 on success, 1 otherwise; sim.launch.py "
+          "and `cognitivedrone stack sim` then end with it"),
+    Param("outcome_linger_s", 1.0, "with exit_on_outcome, how long to go on after the outcome (s)", positive,
+          "a number > 0"),
 ]
 
 
@@ -186,6 +192,11 @@ class SimNode(Node):
                         "event": info["event"], "detail": info.get("hit", "")}
         self.outcome_pub.publish(String(data=json.dumps(self.outcome)))
         self.get_logger().info(f"episode over: {self.outcome}")
+        if self.params["exit_on_outcome"]:
+            self.create_timer(self.params["outcome_linger_s"], self.end)
+
+    def end(self) -> None:
+        raise EndOfRun(0 if self.outcome["outcome"] == "success" else 1)
 
     def odometry(self, stamp) -> Odometry:
         import pybullet as pb

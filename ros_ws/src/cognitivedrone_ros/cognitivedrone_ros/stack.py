@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NODES = ("sim_node", "vla_node", "reasoner_node", "mavros_bridge", "recorder")
+NODES = ("sim_node", "vla_node", "reasoner_node", "mavros_bridge", "recorder", "ground_link")
+EVERY_NODE = "/**"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the ament package: config/, launch/
 
 
@@ -40,9 +41,14 @@ def config_path(name: str) -> Path:
 
 def node_params(node: str) -> set[str]:
     """The parameters `node` declares (its module's PARAMS), and ROS's own use_sim_time."""
+    return set(declared_params(node)) | {"use_sim_time"}
+
+
+def declared_params(node: str) -> dict:
+    """name -> node_support.Param, as `node` declares them (its module's PARAMS)."""
     import importlib
 
-    return {p.name for p in importlib.import_module(f"cognitivedrone_ros.{node}").PARAMS} | {"use_sim_time"}
+    return {p.name: p for p in importlib.import_module(f"cognitivedrone_ros.{node}").PARAMS}
 
 
 def unknown_name(kind: str, name: str, known, where: str) -> ValueError:
@@ -54,17 +60,38 @@ def unknown_name(kind: str, name: str, known, where: str) -> ValueError:
     return ValueError(f"{where}: unknown {kind} {name!r}{hint}")
 
 
-def check_params(node: str, params, where: str) -> None:
-    """A parameter a node does not declare would be ignored without a word: refused instead."""
+def check_params(node: str, params: dict, where: str, values: bool = False) -> None:
+    """A parameter a node does not declare would be ignored without a word: refused instead. With
+    `values`, a value the node would refuse (a limit out of range, a misspelt engine) is refused
+    here already, so a stack does not start half of its nodes."""
     known = node_params(node)
-    for name in params:
+    declared = declared_params(node)
+    for name, value in params.items():
         if name not in known:
             raise unknown_name(f"{node} parameter", name, known, where)
+        if values and name in declared:
+            try:
+                declared[name].validate(value)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {node} {exc}") from None
 
 
-def load_stack(path: str | Path) -> dict[str, dict]:
-    """node name -> its parameters, from a ROS 2 parameter file; every node must be one of NODES
-    and every parameter one it declares."""
+@dataclass(frozen=True)
+class NodeLaunch:
+    """One node as a stack starts it: its parameters and its topic remappings (from -> to)."""
+
+    name: str
+    params: dict
+    remaps: dict[str, str]
+
+
+def load_stack(path: str | Path) -> dict[str, NodeLaunch]:
+    """node name -> its parameters and remappings, from a stack YAML: ROS 2's parameter-file format,
+    and beside a node's ros__parameters an optional `remappings:` mapping (FROM: TO), which the
+    nodes never see (the stack and the launch files pass it as remappings). Every node must be one
+    of NODES and every parameter one it declares. A `/**` entry (ROS 2's every-node wildcard) holds
+    parameters several nodes share, the vehicle's limits: each goes to the nodes of the file that
+    declare it, under what a node's own entry sets."""
     import yaml
 
     path = Path(path)
@@ -75,30 +102,91 @@ def load_stack(path: str | Path) -> dict[str, dict]:
     if not isinstance(raw, dict) or not raw:
         raise ValueError(f"{path}: expected node names at the top level, each with ros__parameters")
     stack = {}
+    shared = raw.pop(EVERY_NODE, None)
     for name, body in raw.items():
         if name not in NODES:
             raise unknown_name("node", name, NODES, str(path))
-        params = (body or {}).get("ros__parameters", {}) if isinstance(body, dict) else None
+        body = body if isinstance(body, dict) else {}
+        for key in body:
+            if key not in ("ros__parameters", "remappings"):
+                raise unknown_name(f"key of {name}", key, ("ros__parameters", "remappings"), str(path))
+        params = body.get("ros__parameters", {})
         if not isinstance(params, dict):
             raise ValueError(f"{path}: {name} needs a ros__parameters mapping")
         check_params(name, params, str(path))
-        stack[name] = params
+        stack[name] = NodeLaunch(name, params, check_remaps(body.get("remappings") or {}, f"{path}: {name} remappings"))
+    if shared is not None:
+        params = shared.get("ros__parameters") if isinstance(shared, dict) and set(shared) == {"ros__parameters"} else None
+        if not isinstance(params, dict):
+            raise ValueError(f"{path}: {EVERY_NODE} holds only a ros__parameters mapping")
+        declared = {name: node_params(name) for name in stack}
+        for key, value in params.items():
+            takers = [name for name in stack if key in declared[name]]
+            if not takers:
+                raise unknown_name(f"parameter of {', '.join(stack)}", key, set().union(*declared.values()),
+                                   f"{path}: {EVERY_NODE}")
+            for name in takers:
+                stack[name].params.setdefault(key, value)
     return stack
 
 
-def nodes_to_start(spec: dict[str, dict], overrides: dict[str, dict]) -> dict[str, dict]:
-    """node -> the parameters set over the YAML's, for every node a stack starts. No reasoner is a
-    choice: `reasoner: none` (in the YAML, `--set reasoner_node.reasoner=none` or the launch
-    argument `reasoner:=none`) leaves reasoner_node out, and vla_node then flies the user's words
-    at once (wait_for_rewrite_s 0, unless set). `cognitivedrone stack` and the launch files both
-    start what this says."""
-    plan = {node: dict(overrides.get(node, {})) for node in spec}
-    if "reasoner_node" in plan:
-        reasoner = plan["reasoner_node"].get("reasoner", spec["reasoner_node"].get("reasoner", ""))
-        if str(reasoner).strip() == "none":
-            del plan["reasoner_node"]
-            if "vla_node" in plan:
-                plan["vla_node"].setdefault("wait_for_rewrite_s", 0.0)
+def check_remaps(remaps, where: str) -> dict[str, str]:
+    if not isinstance(remaps, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in remaps.items()):
+        raise ValueError(f"{where}: expected a mapping of topic names, e.g. camera/image_raw: /camera/color/image_raw")
+    for src, dst in remaps.items():
+        if not src or not dst or src.startswith("__") or ":=" in src + dst:
+            raise ValueError(f"{where}: {src!r} -> {dst!r} is not a topic remapping")
+    return dict(remaps)
+
+
+def parse_remaps(items) -> dict[str, str]:
+    """["FROM:=TO", ...] (--remap, ros2 run's -r) -> {FROM: TO}."""
+    out = {}
+    for item in items:
+        src, sep, dst = item.partition(":=")
+        if not sep:
+            raise ValueError(f"--remap {item!r}: expected FROM:=TO, e.g. camera/image_raw:=/camera/color/image_raw")
+        out[src] = dst
+    return check_remaps(out, "--remap")
+
+
+def yaml_value(text: str):
+    """A parameter given as text (--set, a launch argument) typed as ROS types `-p name:=value`."""
+    import yaml
+
+    if text == "":
+        return ""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def plan_stack(spec: dict[str, NodeLaunch], overrides: dict[str, dict], remaps: dict[str, str] | None = None,
+               ) -> dict[str, NodeLaunch]:
+    """The nodes a stack starts, each with its parameters (the YAML's, then `overrides`: text typed
+    as ROS would) and remappings (the YAML's, then `remaps`, which apply to every node, as a
+    process-wide -r does). `cognitivedrone stack` and the launch files both start what this says.
+
+    No reasoner is a choice: `reasoner: none` (in the YAML, `--set reasoner_node.reasoner=none` or
+    the launch argument `reasoner:=none`) leaves reasoner_node out, and vla_node then flies the
+    user's words at once (wait_for_rewrite_s 0, unless set)."""
+    typed = {}
+    for node, params in overrides.items():
+        if node not in spec:
+            raise unknown_name("node", node, spec, "--set")
+        typed[node] = {k: yaml_value(v) if isinstance(v, str) else v for k, v in params.items()}
+        check_params(node, typed[node], "--set")  # names first: a misspelt one says so
+    plan = {}
+    for name, node in spec.items():
+        plan[name] = NodeLaunch(name, {**node.params, **typed.get(name, {})}, {**node.remaps, **(remaps or {})})
+    if "reasoner_node" in plan and str(plan["reasoner_node"].params.get("reasoner", "")).strip() == "none":
+        del plan["reasoner_node"]
+        if "vla_node" in plan and "wait_for_rewrite_s" not in overrides.get("vla_node", {}):
+            plan["vla_node"].params["wait_for_rewrite_s"] = 0.0
+    for name, node in plan.items():
+        check_params(name, typed.get(name, {}), "--set", values=True)
+        check_params(name, node.params, f"{name} (stack config)", values=True)
     return plan
 
 
@@ -143,26 +231,31 @@ class Stack:
     def __post_init__(self):
         self.config = Path(self.config)
         self.spec = load_stack(self.config)
-        for node, params in self.overrides.items():
-            if node not in self.spec:
-                raise ValueError(f"--set names {node!r}, which is not in {self.config} ({', '.join(self.spec)})")
-            check_params(node, params, "--set")
-        for remap in self.remaps:
-            if ":=" not in remap or remap.startswith("__"):
-                raise ValueError(f"--remap {remap!r}: expected FROM:=TO, e.g. camera/image_raw:=/camera/color/image_raw")
         for node in self.nodes or ():
             if node not in self.spec:
                 raise ValueError(f"{node!r} is not in {self.config} ({', '.join(self.spec)})")
-        self.plan = nodes_to_start(self.spec, self.overrides)
+        self.plan = plan_stack(self.spec, self.overrides, parse_remaps(self.remaps))
         self.nodes = tuple(n for n in (self.nodes or self.spec) if n in self.plan)
+        self._params_dir = None
+
+    def params_file(self) -> Path:
+        """The plan's parameters as one ROS 2 parameter file (the YAML without its remappings, with
+        the overrides), written once per Stack."""
+        import tempfile
+
+        import yaml
+
+        if self._params_dir is None:
+            self._params_dir = tempfile.TemporaryDirectory(prefix="cognitivedrone-stack-")
+            body = {n.name: {"ros__parameters": n.params} for n in self.plan.values()}
+            Path(self._params_dir.name, "params.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
+        return Path(self._params_dir.name, "params.yaml")
 
     def command(self, node: str) -> list[str]:
         cmd = [sys.executable, "-m", f"cognitivedrone_ros.{node}", "--ros-args", "-r", f"__node:={node}",
-               "--params-file", str(self.config)]
-        for param, value in self.plan.get(node, {}).items():
-            cmd += ["-p", f"{param}:={value}"]
-        for remap in self.remaps:
-            cmd += ["-r", remap]
+               "--params-file", str(self.params_file())]
+        for src, dst in self.plan[node].remaps.items():
+            cmd += ["-r", f"{src}:={dst}"]
         return cmd
 
     def start(self, node: str | None = None) -> None:
@@ -204,6 +297,9 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        if self._params_dir is not None:
+            self._params_dir.cleanup()
+            self._params_dir = None
 
 
 def _find_prctl():

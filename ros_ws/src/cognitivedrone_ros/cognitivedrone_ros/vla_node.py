@@ -43,10 +43,13 @@ from cognitivedrone_ros.node_support import (
     declare_params,
     diagnostic,
     guarded,
+    limit_params,
+    limit_values,
     non_negative,
     one_of,
     positive,
     run,
+    safety_config,
 )
 
 KEEPALIVE_HZ = 20.0  # cmd_vel never goes quieter than this, frames or not
@@ -73,6 +76,7 @@ PARAMS = [
           non_negative, "a number >= 0"),
     Param("initial_instruction", "", "an instruction to start with (else wait for the instruction topic)"),
     Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
+    *limit_params(),
 ]
 
 
@@ -83,9 +87,12 @@ class VlaNode(Node):
         from cognitivedrone.resources import resolve_checkpoint
         from cognitivedrone.runtime import make_engine
         from cognitivedrone.runtime.factory import export_where_possible
-        from cognitivedrone.safety import SafetyConfig, SafetyFilter
+        from cognitivedrone.safety import SafetyFilter
 
         p = self.params = declare_params(self, PARAMS)
+        # The vehicle's limits, checked before anything heavy loads.
+        self.limits = safety_config(self, p, stale_after_s=p["stale_after_s"])
+        self.get_logger().info(f"limits ({p['airframe']} unless set): {self.limits.describe()}")
         checkpoint = resolve_checkpoint(p["checkpoint"])
         if p["engine"] != "torch":
             export_where_possible(checkpoint, log=self.get_logger().info)
@@ -94,7 +101,7 @@ class VlaNode(Node):
         if p["stale_after_s"] + 1.0 / p["watchdog_hz"] > 0.25:
             self.get_logger().warning(f"stale_after_s {p['stale_after_s']} + one watchdog period is over 0.25 s: "
                                       "the drone keeps flying longer than that on a camera that stopped")
-        safety = SafetyFilter(SafetyConfig.for_airframe(p["airframe"], stale_after_s=p["stale_after_s"]))
+        safety = SafetyFilter(self.limits)
         self.pilot = Pilot(self.engine, None, safety, PilotConfig(
             mode="threaded", external_rewrites=p["wait_for_rewrite_s"] > 0,
             first_answer_wait_s=p["wait_for_rewrite_s"]),
@@ -233,7 +240,8 @@ class VlaNode(Node):
                 "unflyable_frames": s.unflyable_frames, "search_frames": s.search_frames,
                 "gate_lost_frames": s.gate_lost_frames, "status": self.pilot.status or "flying",
                 "safety": self.pilot.safety.last_reason or "pass", "estop": self.pilot.safety.estopped,
-                "altitude_known": self.altitude_now() is not None, "instruction": self.pilot.instruction}
+                "altitude_known": self.altitude_now() is not None, "instruction": self.pilot.instruction,
+                **limit_values(self.limits)}
 
     def publish_diagnostics(self) -> None:
         st = self.stats()

@@ -4,7 +4,8 @@
         [reasoner:=openai:http://localhost:8000/v1#qwen] [episode:=cognitivedrone-v1-0042]
 
 The node set and every parameter come from config/sim.yaml (`cognitivedrone stack sim` starts
-the same set from the same file where the launch system is not installed).
+the same set from the same file where the launch system is not installed). The launch ends with
+the episode (sim.yaml: exit_on_outcome): exit status 0 on success, 1 otherwise.
 """
 
 import os
@@ -24,5 +25,5 @@ def generate_launch_description():
     return LaunchDescription([
         DeclareLaunchArgument("config", default_value=default, description="stack YAML (node set + parameters)"),
         *override_arguments(OVERRIDES),
-        OpaqueFunction(function=lambda context: stack_nodes(context, OVERRIDES)),
+        OpaqueFunction(function=lambda context: stack_nodes(context, OVERRIDES, on_sim_exit=True)),
     ])
