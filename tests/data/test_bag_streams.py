@@ -1,0 +1,90 @@
+"""Reading a flight's streams out of rosbag2 bags (cognitivedrone/data/bag_streams.py), on bags
+written here with rosbags in both storage formats, as the drone's recorder and `ros2 bag record`
+write them."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from cognitivedrone.data.bag_streams import TopicMap, read_streams
+from cognitivedrone.data.bag_sync import label_frames
+
+rosbags = pytest.importorskip("rosbags")
+
+
+def _write_bag(path, storage: str, compressed: bool = False):
+    from rosbags.rosbag2 import Writer
+    from rosbags.rosbag2.enums import StoragePlugin
+    from rosbags.typesys import Stores, get_typestore
+
+    ts = get_typestore(Stores.ROS2_HUMBLE)
+    T = ts.types
+    stamp = lambda t: T["builtin_interfaces/msg/Time"](sec=int(t), nanosec=int(round((t % 1) * 1e9)))  # noqa: E731
+    header = lambda t: T["std_msgs/msg/Header"](stamp=stamp(t), frame_id="x")  # noqa: E731
+    vec = lambda x=0.0, y=0.0, z=0.0: T["geometry_msgs/msg/Vector3"](x=x, y=y, z=z)  # noqa: E731
+    plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
+    rgb = np.zeros((6, 8, 3), np.uint8)
+    rgb[..., 0] = 200  # red, so a BGR mix-up shows
+    with Writer(path, version=8, storage_plugin=plugin) as w:
+        ctype = "sensor_msgs/msg/CompressedImage" if compressed else "sensor_msgs/msg/Image"
+        cam = w.add_connection("/camera/image_raw", ctype, typestore=ts)
+        cmd = w.add_connection("/cmd_vel", "geometry_msgs/msg/TwistStamped", typestore=ts)
+        odom = w.add_connection("/odom", "nav_msgs/msg/Odometry", typestore=ts)
+        said = w.add_connection("/instruction", "std_msgs/msg/String", typestore=ts)
+        w.write(said, 0, ts.serialize_cdr(T["std_msgs/msg/String"](data="fly through the red gate"),
+                                          "std_msgs/msg/String"))
+        for k in range(10):
+            t = 100.0 + 0.1 * k
+            if compressed:
+                buf = io.BytesIO()
+                PILImage.fromarray(rgb).save(buf, format="PNG")
+                img = T["sensor_msgs/msg/CompressedImage"](header=header(t), format="png",
+                                                           data=np.frombuffer(buf.getvalue(), np.uint8))
+            else:
+                img = T["sensor_msgs/msg/Image"](header=header(t), height=6, width=8, encoding="rgb8", is_bigendian=0,
+                                                 step=24, data=rgb.reshape(-1))
+            w.write(cam, int(t * 1e9), ts.serialize_cdr(img, ctype))
+            twist = T["geometry_msgs/msg/Twist"](linear=vec(0.5 + k * 0.01, 0.0, 0.1), angular=vec(z=0.2))
+            w.write(cmd, int((t - 0.02) * 1e9), ts.serialize_cdr(
+                T["geometry_msgs/msg/TwistStamped"](header=header(t - 0.02), twist=twist), "geometry_msgs/msg/TwistStamped"))
+            q = T["geometry_msgs/msg/Quaternion"](x=0.0, y=0.0, z=math.sin(0.5), w=math.cos(0.5))  # yaw 1 rad
+            pose = T["geometry_msgs/msg/Pose"](position=T["geometry_msgs/msg/Point"](x=1.0, y=2.0, z=1.5), orientation=q)
+            odo = T["nav_msgs/msg/Odometry"](
+                header=header(t - 0.01), child_frame_id="base_link",
+                pose=T["geometry_msgs/msg/PoseWithCovariance"](pose=pose, covariance=np.zeros(36)),
+                twist=T["geometry_msgs/msg/TwistWithCovariance"](twist=twist, covariance=np.zeros(36)))
+            w.write(odom, int((t - 0.01) * 1e9), ts.serialize_cdr(odo, "nav_msgs/msg/Odometry"))
+    return rgb
+
+
+@pytest.mark.parametrize("storage, compressed", [("mcap", False), ("sqlite3", True)])
+def test_a_flight_bag_reads_into_labelled_frames(tmp_path, storage, compressed):
+    bag = tmp_path / "flight"
+    rgb = _write_bag(bag, storage, compressed)
+    streams = read_streams(bag, TopicMap())
+    assert (len(streams.frames), len(streams.commands), len(streams.poses), len(streams.instructions)) == (10, 10, 10, 1)
+    assert not streams.unreadable
+    assert np.array_equal(streams.frames[0].value, rgb) and streams.frames[0].t == pytest.approx(100.0)
+    assert streams.poses[0].value == pytest.approx([1, 2, 1.5, 0, 0, 1.0], abs=1e-6)
+    samples, drops = label_frames(streams.frames, streams.commands, streams.poses, streams.instructions)
+    assert len(samples) == 10 and not drops.counts
+    assert samples[3].action == pytest.approx([0.53, 0.0, 0.1, 0.2], abs=1e-6)
+    assert samples[0].instruction == "fly through the red gate"
+
+
+def test_a_bag_without_the_mapped_topics_or_that_is_no_bag_says_so(tmp_path):
+    bag = tmp_path / "flight"
+    _write_bag(bag, "mcap")
+    with pytest.raises(ValueError, match="no topic /teleop/cmd_vel .*--command-topic"):
+        read_streams(bag, TopicMap(command="/teleop/cmd_vel"))
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "metadata.yaml").write_text("not: [a bag")
+    with pytest.raises(ValueError, match="not a readable rosbag2 bag"):
+        read_streams(tmp_path / "junk", TopicMap())
+    with pytest.raises(FileNotFoundError, match="no such bag"):
+        read_streams(tmp_path / "none", TopicMap())
