@@ -317,6 +317,21 @@ def cmd_reason(args) -> int:
     return 0
 
 
+def cmd_data_from_bag(args) -> int:
+    from cognitivedrone.data.bag_streams import TopicMap
+    from cognitivedrone.data.from_bag import FromBagConfig, convert
+
+    topics = TopicMap(args.camera_topic, args.command_topic, args.pose_topic, args.instruction_topic)
+    cfg = FromBagConfig(args.bags, args.out, topics, args.instruction, args.command_frame, args.image_size, args.gap_s,
+                        min_frames=args.min_frames)
+    try:
+        report = convert(cfg)
+    except (ValueError, FileNotFoundError) as e:  # NothingUsable included
+        raise UserError(str(e)) from None
+    print("\n".join(report.lines()))
+    return 0
+
+
 GROUND_PORT = 14650  # cognitivedrone.ground_link.DEFAULT_PORT, which a parser should not import for
 
 
@@ -922,6 +937,28 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--look", default="", help="comma list of looks (default: all)")
     lg.add_argument("--per-look", type=_int_at_least(1), default=4, help="frames per look (default 4)")
     lg.set_defaults(func=cmd_looks_gallery)
+
+    dt = sub.add_parser("data", help="datasets from elsewhere: recorded flights (rosbag2) -> LeRobotDataset v3").add_subparsers(
+        dest="data_verb", required=True, metavar="ACTION")
+    fb = dt.add_parser("from-bag", help="convert rosbag2 flight bags (MCAP or sqlite3) into a dataset train reads",
+                       description="Label each camera frame with the command in force at its stamp, turn world-frame "
+                                   "set-points into the body frame by the heading, cut episodes at instruction changes "
+                                   "and gaps, and write a LeRobotDataset v3 folder (whole, or not at all). What is "
+                                   "dropped is reported, one line per reason.")
+    fb.add_argument("bags", nargs="+", help="bag folders (a bag per flight, or several flights per bag)")
+    fb.add_argument("--out", required=True, help="dataset folder to create (must not exist)")
+    fb.add_argument("--camera-topic", default="/camera/image_raw", help="sensor_msgs/Image or CompressedImage")
+    fb.add_argument("--command-topic", default="/cmd_vel", help="geometry_msgs/Twist(Stamped): teleop, or "
+                    "/mavros/setpoint_velocity/cmd_vel with --command-frame enu")
+    fb.add_argument("--command-frame", choices=("body", "enu"), default="body",
+                    help="body: FLU velocities (teleop cmd_vel); enu: world-frame set-points, turned by the heading")
+    fb.add_argument("--pose-topic", default="/odom", help="nav_msgs/Odometry or geometry_msgs/PoseStamped (\"\": none)")
+    fb.add_argument("--instruction-topic", default="/instruction", help="std_msgs/String (\"\": none)")
+    fb.add_argument("--instruction", default="", help="the instruction of bags without an instruction topic")
+    fb.add_argument("--image-size", type=_int_at_least(16), default=128, help="frames are stored at this size (default 128)")
+    fb.add_argument("--gap-s", type=float, default=1.0, help="a gap longer than this ends an episode (default 1 s)")
+    fb.add_argument("--min-frames", type=_int_at_least(1), default=10, help="shorter runs are dropped (default 10)")
+    fb.set_defaults(func=cmd_data_from_bag)
 
     gd = sub.add_parser("ground", help="the ground station's side of the drone's ground_link: keys, and signed "
                         "instructions and e-stop", description="The drone's nodes talk on localhost only; the "

@@ -88,3 +88,52 @@ def test_a_bag_without_the_mapped_topics_or_that_is_no_bag_says_so(tmp_path):
         read_streams(tmp_path / "junk", TopicMap())
     with pytest.raises(FileNotFoundError, match="no such bag"):
         read_streams(tmp_path / "none", TopicMap())
+
+
+def test_bags_convert_into_a_dataset_train_reads_and_nothing_half_made(tmp_path):
+    from cognitivedrone.data.from_bag import FromBagConfig, NothingUsable, convert
+    from cognitivedrone.data.lerobot_format import DemoDataset
+
+    bags = []
+    for k, storage in enumerate(("mcap", "sqlite3")):
+        bags.append(tmp_path / f"flight-{k}")
+        _write_bag(bags[-1], storage, compressed=bool(k))
+    out = tmp_path / "dataset"
+    report = convert(FromBagConfig([str(b) for b in bags], str(out), image_size=16), log=lambda *_: None)
+    assert (report.episodes, report.frames, report.fps) == (2, 20, 10.0) and not report.dropped
+    data = DemoDataset(out)
+    assert len(data) == 20 and data.complete
+    table = data.frames(["action", "observation.state", "instruction"])
+    actions = np.array(table.column("action").to_pylist())
+    assert actions[3] == pytest.approx([0.53, 0.0, 0.1, 0.2], abs=1e-6)
+    states = np.array(table.column("observation.state").to_pylist())
+    assert states[0, :6] == pytest.approx([1, 2, 1.5, 0, 0, 1.0], abs=1e-6)
+    assert set(table.column("instruction").to_pylist()) == {"fly through the red gate"}
+    import pyarrow.parquet as pq
+
+    provenance = pq.read_table(out / "meta" / "provenance.parquet").to_pydict()
+    assert provenance["bag"][0] == str(bags[0]) and provenance["stamp"][0] == pytest.approx(100.0)
+
+    with pytest.raises(ValueError, match="never overwritten"):
+        convert(FromBagConfig([str(bags[0])], str(out)), log=lambda *_: None)
+    with pytest.raises(NothingUsable, match="no episode"):
+        convert(FromBagConfig([str(bags[0])], str(tmp_path / "short"), min_frames=50), log=lambda *_: None)
+    assert not (tmp_path / "short").exists() and not list(tmp_path.glob(".short*"))
+
+
+def test_the_command_line_converts_and_says_what_it_dropped(tmp_path):
+    import subprocess
+    import sys
+
+    bag = tmp_path / "flight"
+    _write_bag(bag, "mcap")
+    run = subprocess.run([sys.executable, "-m", "cognitivedrone.cli", "data", "from-bag", str(bag), "--out",
+                          str(tmp_path / "ds"), "--instruction-topic", "", "--instruction", "land on the pad",
+                          "--pose-topic", ""], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "1 episode(s), 10 frame(s) at 10 fps" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "cognitivedrone.cli", "data", "from-bag", str(bag), "--out",
+                          str(tmp_path / "ds2"), "--command-frame", "enu", "--pose-topic", ""],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "world-frame command without a pose" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
