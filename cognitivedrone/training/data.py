@@ -92,7 +92,11 @@ class TrainingData:
         self.decision_frac = decision_frac
         first = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
         metas = {int(e["episode_index"]): e for e in self.dataset.episodes}
-        self.ep_first = first[np.isin(first, self.sample_ids)]
+        # Episodes flown in the benchmark's scene (three gates, their pictures, which one was
+        # asked for) carry the geometry the auxiliary targets need; recorded flights do not, and
+        # train on their actions alone (has_scene).
+        scene = {i: has_scene(m) for i, m in metas.items()}
+        self.ep_first = first[np.isin(first, self.sample_ids) & np.array([scene[int(episode[r])] for r in first])]
         per_gate = []
         for row in self.ep_first:
             m = metas[int(episode[row])]
@@ -115,8 +119,9 @@ class TrainingData:
         # [episode, form (simple, picture only), gate]
         self.ep_gate_text = np.array([[pos[t] for t in ts] for ts in per_gate], dtype=np.int64).reshape(-1, 2, 3)
         self.episodes = int(len(np.unique(episode[self.sample_ids])))
-        # Which gate the instruction names (0-based; the auxiliary target), per frame.
-        correct = {int(e["episode_index"]): int(e["correct"]) - 1 for e in self.dataset.episodes}
+        # Which gate the instruction names (0-based; the auxiliary target), per frame; -1 without a scene.
+        correct = {int(e["episode_index"]): int(e["correct"]) - 1 if scene[int(e["episode_index"])] else -1
+                   for e in self.dataset.episodes}
         self.target_gate = np.array([correct[int(i)] for i in episode], dtype=np.int64)
         # The first frames decide which gate to fly to; later ones mostly follow from the image.
         # Draw them more often: weight 1 + early_boost for frame_index < early_frames.
@@ -140,6 +145,9 @@ class TrainingData:
         gates, boards = gate_points()
         self.gate_uv, self.gate_seen = project_points(states, gates)  # [N, 3, 2], [N, 3]
         self.board_uv, self.board_seen = project_points(states, boards)
+        sceneless = np.flatnonzero(~np.isin(episode, [int(e["episode_index"]) for e in self.dataset.episodes
+                                                      if has_scene(e)]))
+        self.gate_seen[sceneless] = self.board_seen[sceneless] = False  # no gates there to see
         # Episodes flown in another look: their camera and billboards, not the classic ones.
         self.ep_looked = np.array([bool(e.get("look")) for e in self.dataset.episodes], dtype=bool)
         for e in self.dataset.episodes:
@@ -153,6 +161,10 @@ class TrainingData:
         asset_index = {a.id: i for i, a in enumerate(list_assets())}
         looks, assets = [], []
         for e in self.dataset.episodes:
+            if not has_scene(e):
+                looks.append([[-1, -1, -1]] * 3)  # -1: no target (modeling._masked_ce)
+                assets.append([-1] * 3)
+                continue
             parts = [g.split(" ") for g in e["gates"]]
             looks.append([[GATE_SIZES.index(z), GATE_SHAPES.index(sh), GATE_COLORS.index(c)] for z, sh, c in parts])
             assets.append([asset_index.get(a, -1) for a in e["options"]])  # -1: not in this vocabulary
@@ -218,8 +230,9 @@ class TrainingData:
         g = self.pointer_grid
         seen = lambda uv, base: base & (np.abs(uv) <= 1.0).all(-1)  # noqa: E731 - a shift can push a point out
         gate_seen, board_seen = seen(gate_uv, self.gate_seen[ids]), seen(board_uv, self.board_seen[ids])
-        pick = np.arange(len(ids)), target_gate
-        target_cell = pointer_cells(gate_uv[pick], gate_seen[pick], g)
+        pick = np.arange(len(ids)), np.maximum(target_gate, 0)
+        # -1: no target where no gate was asked for (a recorded flight): the pointer loss skips it.
+        target_cell = np.where(target_gate >= 0, pointer_cells(gate_uv[pick], gate_seen[pick], g), -1)
         ep = self.episode_index[ids]
         actions = normalizer.normalize(self.actions[self.chunk_index[ids]])  # [B, T, 4]
         return {
@@ -237,6 +250,13 @@ class TrainingData:
             "gate_look": torch.from_numpy(self.ep_look[ep]),
             "board_asset": torch.from_numpy(self.ep_asset[ep]),
         }
+
+
+def has_scene(meta: dict) -> bool:
+    """Whether an episode was flown in the benchmark's scene: three gates with their pictures and
+    which one was asked for (datagen); a recorded flight has none (data/from_bag.py)."""
+    gates, options, correct = meta.get("gates") or [], meta.get("options") or [], meta.get("correct")
+    return len(gates) == 3 and len(options) == 3 and isinstance(correct, int) and 1 <= correct <= 3
 
 
 def look_geometry(look_json: str, gates: list[str], where: str):

@@ -300,7 +300,7 @@ class FilmCnnPolicy(nn.Module):
 
     def _aux_losses(self, batch: dict[str, torch.Tensor], logits: torch.Tensor, fmap: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Pointer and perception losses, from optional batch keys:
-        target_cell   long [B]: cell of the instructed gate (row-major), S*S if not in view
+        target_cell   long [B]: cell of the instructed gate (row-major), S*S if not in view, -1 for no target
         gate_uv       float [B, G, 2] gate centres, board_uv [B, G, 2] billboard centres in
                       grid_sample coordinates; gate_seen / board_seen bool [B, G]
         gate_look     long [B, G, 3] (size, shape, colour indices); board_asset long [B, G]
@@ -309,11 +309,13 @@ class FilmCnnPolicy(nn.Module):
         aux = torch.zeros((), device=logits.device)
         metrics: dict[str, float] = {}
         if "target_cell" in batch and cfg.pointer_loss_weight > 0:
-            target = batch["target_cell"]
-            ce = F.cross_entropy(logits, target)
+            target = batch["target_cell"]  # -1: no gate was asked for (a recorded flight): no target
+            valid = (target >= 0).to(logits.dtype)
+            n = valid.sum().clamp_min(1.0)
+            ce = (F.cross_entropy(logits, target.clamp_min(0), reduction="none") * valid).sum() / n
             aux = aux + cfg.pointer_loss_weight * ce
             metrics["pointer_loss"] = float(ce.detach())
-            metrics["pointer_accuracy"] = float((logits.argmax(dim=1) == target).float().mean())
+            metrics["pointer_accuracy"] = float(((logits.argmax(dim=1) == target).to(logits.dtype) * valid).sum() / n)
         if "gate_uv" in batch and cfg.perception_loss_weight > 0:
             split = [cfg.n_assets, len(GATE_COLORS), len(GATE_SHAPES), len(GATE_SIZES)]
             asset, _, _, _ = self.perception(_sample(fmap, batch["board_uv"])).split(split, dim=-1)  # [B, G, n]
