@@ -11,7 +11,8 @@ view. A command in the world frame (ENU, as MAVROS set-points are) is turned int
 older than `max_pose_age_s`. A frame without a fresh command, or an ENU command without a fresh
 pose, is dropped and counted by reason: nothing is guessed.
 
-Episodes end where the instruction changes, where the stream has a gap longer than `gap_s`
+An instruction holds from when it was heard until the next; the first one from the start of the
+bag (it may have been given, latched, before recording began). Episodes end where the instruction changes, where the stream has a gap longer than `gap_s`
 (the recorder stopped, the drone landed), and at the end of each bag.
 """
 
@@ -104,6 +105,11 @@ def label_frames(frames: list[Stamped], commands: list[Stamped], poses: list[Sta
                 continue
             action = enu_to_body(action, float(np.asarray(pose.value)[5]))
         said = _newest_before(instructions, i_times, f.t, math.inf) if instructions else None
+        if said is None and instructions:
+            # An instruction has no stamp of its own (std_msgs/String): its time is when the
+            # recorder heard it, and a latched one is heard after recording starts. The first one
+            # is taken to hold from the start.
+            said = instructions[0]
         text = str(said.value) if said is not None else default_instruction
         if not text.strip():
             drops.add("no instruction yet (give --instruction)")

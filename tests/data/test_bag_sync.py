@@ -41,7 +41,8 @@ def test_world_frame_commands_turn_into_the_body_frame_by_the_heading_then():
 def test_episodes_end_where_the_instruction_changes_or_the_stream_stops():
     frames = [Stamped(t, t) for t in (0.0, 0.1, 0.2, 0.3, 2.0, 2.1)]
     commands = [_cmd(t, 1, 0, 0, 0) for t in (0.0, 0.1, 0.2, 0.3, 2.0, 2.1)]
-    instructions = [Stamped(-1.0, "fly through the red gate"), Stamped(0.15, "fly through the blue gate")]
+    instructions = [Stamped(0.05, "fly through the red gate"), Stamped(0.15, "fly through the blue gate")]
+    # (the first instruction holds from the start: a latched one is heard after recording starts)
     samples, drops = label_frames(frames, commands, instructions=instructions)
     episodes = split_episodes(samples, gap_s=1.0)
     assert [[s.frame for s in e] for e in episodes] == [[0.0, 0.1], [0.2, 0.3], [2.0, 2.1]]

@@ -24,7 +24,18 @@ from std_msgs.msg import String
 from cognitivedrone.pilot import check_instruction
 from cognitivedrone_ros.conversions import image_to_rgb
 from cognitivedrone_ros.node_support import (
-    EVENTS_QOS, LATCHED_QOS, OK, SENSOR_QOS, WARN, Deltas, Param, declare_params, diagnostic, guarded, positive, run,
+    EVENTS_QOS,
+    LATCHED_QOS,
+    OK,
+    SENSOR_QOS,
+    WARN,
+    Deltas,
+    Param,
+    declare_params,
+    diagnostic,
+    guarded,
+    positive,
+    run,
 )
 
 PARAMS = [

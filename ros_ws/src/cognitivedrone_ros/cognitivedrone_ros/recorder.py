@@ -28,7 +28,14 @@ from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile
 
 from cognitivedrone_ros.node_support import (
-    COMMAND_QOS, EVENTS_QOS, LATCHED_QOS, SENSOR_QOS, Param, declare_params, non_negative, run,
+    COMMAND_QOS,
+    EVENTS_QOS,
+    LATCHED_QOS,
+    SENSOR_QOS,
+    Param,
+    declare_params,
+    non_negative,
+    run,
 )
 
 # rosbag2 metadata version 8 (Iron/Jazzy's own): Humble's reader takes it as well (it ignores the
@@ -49,6 +56,7 @@ TOPICS: dict[str, TopicSpec] = {
     "instruction": TopicSpec("std_msgs/msg/String", LATCHED_QOS),
     "instruction/rewritten": TopicSpec("std_msgs/msg/String", EVENTS_QOS),
     "cmd_vel": TopicSpec("geometry_msgs/msg/TwistStamped", COMMAND_QOS),
+    "teleop/cmd_vel": TopicSpec("geometry_msgs/msg/TwistStamped", COMMAND_QOS),  # a pilot's (sim_node pilot:=expert)
     "odom": TopicSpec("nav_msgs/msg/Odometry", SENSOR_QOS),
     "episode/outcome": TopicSpec("std_msgs/msg/String", LATCHED_QOS),
     "diagnostics": TopicSpec("diagnostic_msgs/msg/DiagnosticArray", EVENTS_QOS),

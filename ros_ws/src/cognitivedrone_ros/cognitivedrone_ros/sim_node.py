@@ -29,7 +29,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
 from cognitivedrone.types import VelocityCommand
-from cognitivedrone_ros.conversions import rgb_to_image, stamp_to_ns, twist_to_command
+from cognitivedrone_ros.conversions import command_to_twist, rgb_to_image, stamp_to_ns, twist_to_command
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS,
     EVENTS_QOS,
@@ -68,6 +68,10 @@ PARAMS = [
           "with the frame's stamp, as vla_node does): simulated time then advances per decision, as in the "
           "benchmark, however loaded the machine; false: step on the wall clock with the newest command"),
     Param("airframe", "cf2x", "cf2x or racer", one_of("cf2x", "racer"), "cf2x or racer"),
+    Param("pilot", "", "empty: fly the commands on cmd_vel (vla_node's); expert: the privileged expert flies, as a "
+          "human pilot with a joystick would, once teleop/cmd_vel has a subscriber (a recorder), and its commands go "
+          "out there (TwistStamped, body FLU, stamped with the frame's stamp): the teleop stand-in for recording "
+          "flights to fine-tune on", one_of("", "expert"), "empty or expert"),
     Param("exit_on_outcome", False, "end the node once the episode is judged (after the outcome has had "
           "`outcome_linger_s` to reach its listeners): exit status 0 on success, 1 otherwise; sim.launch.py "
           "and `cognitivedrone stack sim` then end with it"),
@@ -97,6 +101,14 @@ class SimNode(Node):
         self.prompt = episode_prompt(self.episode, p["prompt"])
         self.env = DroneEnv(SimConfig(airframe=p["airframe"], image_size=p["image_size"], control_hz=p["control_hz"]))
         self.obs, _ = self.env.reset(seed=self.episode.seed, options=scene_options(self.episode, self.prompt))
+        self.expert = None
+        if p["pilot"] == "expert":
+            from cognitivedrone.expert import ExpertPilot
+
+            self.expert = ExpertPilot()
+            self.expert.reset(self.env.world.gates[self.episode.target_index].pose,
+                              camera=None if self.env.look.is_classic else self.env.camera_config)
+            self.teleop_pub = self.create_publisher(TwistStamped, "teleop/cmd_vel", COMMAND_QOS)
         self.cmd, self.cmd_t = None, 0.0
         self.answer = None  # lockstep: the command stamped with the newest frame's stamp
         self.frame_stamp, self.frame_t, self.step_t = -1, 0.0, 0.0
@@ -139,7 +151,7 @@ class SimNode(Node):
     def check_start(self) -> None:
         if not self.ready:
             missing = [t for t in self.waiting_for if self.count_publishers(t) == 0]
-            if missing:
+            if missing or (self.expert is not None and self.teleop_pub.get_subscription_count() == 0):
                 return
             self.ready = True
             if self.params["publish_instruction"]:
@@ -156,6 +168,12 @@ class SimNode(Node):
             self.check_start()
             if now - self.frame_t < 1.0 / p["control_hz"]:
                 return
+        elif self.expert is not None:  # the teleop stand-in: the expert answers the newest frame at once
+            if now - self.step_t < 1.0 / p["control_hz"]:
+                return
+            cmd = self.expert.act(self.obs["state"])
+            self.teleop_pub.publish(command_to_twist(cmd, self.frame_stamp_msg))
+            self.step(cmd)
         elif p["lockstep"]:
             if now - self.step_t < 1.0 / p["control_hz"]:
                 return  # not faster than real time
@@ -179,6 +197,7 @@ class SimNode(Node):
     def publish_frame(self) -> None:
         stamp = self.get_clock().now().to_msg()
         self.frame_stamp, self.frame_t, self.answer = stamp_to_ns(stamp), time.monotonic(), None
+        self.frame_stamp_msg = stamp
         self.image_pub.publish(rgb_to_image(self.obs["image"], stamp, "camera"))
         self.odom_pub.publish(self.odometry(stamp))
 
