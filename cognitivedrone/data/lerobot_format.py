@@ -835,3 +835,48 @@ class DemoDataset:
     @staticmethod
     def decode_image(cell, where: str = "image cell") -> np.ndarray:
         return decode_image(cell, where)
+
+
+class DatasetUnion:
+    """Several dataset folders read as one (`train --data A,B`): simulated demonstrations beside
+    recorded flights, say. Episode indices are renumbered so that they do not collide (the second
+    folder's follow the first's); frames come in folder order. Frames must share one image size."""
+
+    def __init__(self, roots: list[str | Path]):
+        self.parts = [DemoDataset(r) for r in roots]
+        shapes = {p.image_shape for p in self.parts}
+        if len(shapes) > 1:
+            raise DatasetError("datasets of different image sizes do not train together: "
+                               + ", ".join(f"{p.root} {p.image_shape}" for p in self.parts))
+        self.root = " + ".join(str(p.root) for p in self.parts)
+        self.image_shape = self.parts[0].image_shape
+        self.offsets, self.episodes, offset = [], [], 0
+        for p in self.parts:
+            self.offsets.append(offset)
+            self.episodes += [{**e, "episode_index": int(e["episode_index"]) + offset} for e in p.episodes]
+            offset += max((int(e["episode_index"]) for e in p.episodes), default=-1) + 1
+
+    decode_image = staticmethod(decode_image)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def frames(self, columns: list[str] | None = None) -> pa.Table:
+        import pyarrow.compute as pc
+
+        tables = []
+        for p, offset in zip(self.parts, self.offsets):
+            t = p.frames(columns)
+            if "episode_index" in t.column_names and offset:
+                i = t.column_names.index("episode_index")
+                t = t.set_column(i, "episode_index", pc.add(t.column(i), pa.scalar(offset, t.column(i).type)))
+            if tables and t.schema != tables[0].schema:
+                t = t.cast(tables[0].schema)
+            tables.append(t)
+        return pa.concat_tables(tables)
+
+
+def open_datasets(spec: str | Path) -> DemoDataset | DatasetUnion:
+    """One dataset folder, or several joined by commas."""
+    roots = [r.strip() for r in str(spec).split(",") if r.strip()]
+    return DemoDataset(roots[0]) if len(roots) == 1 else DatasetUnion(roots)

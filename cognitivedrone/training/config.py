@@ -12,7 +12,9 @@ from typing import Literal
 class TrainConfig:
     """Train the VLA on demonstrations (resumable from its last save; torchrun for DDP)."""
 
-    data: str  # a LeRobotDataset v3 directory written by `cognitivedrone datagen`
+    # a LeRobotDataset v3 directory (`cognitivedrone datagen`, `cognitivedrone data from-bag`), or
+    # several joined by commas: simulated demonstrations and recorded flights train together
+    data: str
     out: str  # the run directory; the final checkpoint is written here
     init: str | None = None  # fine-tune from this checkpoint (its normaliser and architecture)
     # action head: tokens256 (256 bins; the better at 3,000 and 6,000 steps) or chunk_l1 (continuous chunks)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cognitivedrone.data.lerobot_format import DemoDataset
+from cognitivedrone.data.lerobot_format import open_datasets
 from cognitivedrone.sim.projection import gate_points, project_points
 from cognitivedrone.tasks.assets import list_assets
 from cognitivedrone.tasks.families import object_prompt, simple_prompt
@@ -55,7 +55,7 @@ class TrainingData:
     def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
                  early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25,
                  pointer_grid: int = 8, paraphrases: int = 0, paraphrase_seed: int = 0):
-        self.dataset = DemoDataset(root)
+        self.dataset = open_datasets(root)  # one folder, or several joined by commas
         cols = ["observation.image", "observation.state", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
         table = self.dataset.frames(cols)

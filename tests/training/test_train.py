@@ -12,12 +12,12 @@ import torch
 
 from cognitivedrone.data.datagen import DatagenConfig, generate
 from cognitivedrone.policy.checkpoint import FilmCnnVLA
-from cognitivedrone.training.config import TrainConfig
-from cognitivedrone.training.train import train
-from cognitivedrone.training.data import TrainingData, build_text_table
 from cognitivedrone.policy.filmcnn.configuration import FilmCnnConfig
 from cognitivedrone.policy.filmcnn.modeling import FilmCnnPolicy
 from cognitivedrone.policy.text_encoder import TextEncoder
+from cognitivedrone.training.config import TrainConfig
+from cognitivedrone.training.data import TrainingData, build_text_table
+from cognitivedrone.training.train import train
 
 
 @pytest.fixture(scope="module")

@@ -59,3 +59,22 @@ def test_fine_tuning_on_flights_lowers_the_loss(flights, tmp_path):
 
     before = loss(FilmCnnVLA.from_pretrained("checkpoints/default").model)
     assert loss(tuned.model) < 0.7 * before
+
+
+def test_demonstrations_and_flights_train_together(flights, tmp_path):
+    from cognitivedrone.data.datagen import DatagenConfig, generate
+
+    demos = tmp_path / "demos"
+    generate(DatagenConfig(episodes=2, seed=11, out=str(demos), workers=1, shard_episodes=2),
+             progress=False)
+    data = TrainingData(f"{demos},{flights}", chunk_size=4)
+    kinds = {bool(e["gates"]) for e in data.dataset.episodes}
+    assert kinds == {True, False} and len({e["episode_index"] for e in data.dataset.episodes}) == 4
+    assert len(data.ep_first) == 2  # counterfactual gates only where there are gates
+    vla = FilmCnnVLA.from_pretrained("checkpoints/default")
+    b = data.batch(np.random.default_rng(0), 64, vla.normalizer, 0.5, augment=False)
+    assert (b["target_cell"] >= 0).any() and (b["target_cell"] == -1).any()
+    out = tmp_path / "mixed"
+    train(TrainConfig(data=f"{demos},{flights}", out=str(out), init="checkpoints/default", steps=4, batch_size=8,
+                      warmup_steps=1, log_every=2, save_every=4, eval_suite="", augment=False), progress=False)
+    assert (out / "model.safetensors").is_file()
