@@ -1,6 +1,6 @@
 """Reading a flight's streams out of rosbag2 bags (MCAP or sqlite3) with `rosbags`, into the
 time-stamped values bag_sync.py labels: camera frames as RGB arrays, commands and poses as
-vectors, instructions as text (issue "Fine-tune on real flights", step 1).
+vectors, instructions as text (docs/design.md, Recorded flights).
 
 Which topic is which comes from a `TopicMap`; the message type decides how a message is read:
   camera       sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8, mono8) or sensor_msgs/CompressedImage

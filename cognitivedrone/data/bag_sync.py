@@ -1,6 +1,6 @@
 """From recorded streams to training samples: which command labels which camera frame, in which
-frame of reference, and where one episode ends (issue "Fine-tune on real flights", step 1: the
-timing and geometry of `cognitivedrone data from-bag`, apart from reading bags).
+frame of reference, and where one episode ends (docs/design.md, Recorded flights: the timing and
+geometry of `cognitivedrone data from-bag`, apart from reading bags).
 
 A flight's bag holds streams at their own rates: camera frames (10-30 Hz), the pilot's velocity
 commands (teleop at 10-50 Hz, or MAVROS set-points), the vehicle's pose, the instruction. Each

@@ -1,5 +1,5 @@
 """`cognitivedrone data from-bag BAG... --out DATASET`: recorded flights -> a LeRobotDataset v3
-folder that `train` reads (issue "Fine-tune on real flights", step 1).
+folder that `train` reads (docs/design.md, Recorded flights).
 
 Each bag is read (bag_streams.py), its frames labelled with the command in force and cut into
 episodes (bag_sync.py); each episode becomes one EpisodeRecord: frames centre-cropped and shrunk

@@ -1,10 +1,10 @@
 """The offline reasoner's three networks (perception grid, billboard reader, gate reader) behind
-one interface, run by torch or by onnxruntime (docs/design.md, One instruction).
+one interface, run by torch or by onnxruntime (docs/design.md, The drone side).
 
 Both engines return the networks' raw outputs as numpy arrays; everything after (finding the
 billboards, the crops, the probabilities) is boards.py's, the same for both. The onnxruntime
-engine imports neither torch nor Pillow's plugins beyond what crops need: it is what the drone
-runs, from the ONNX files `cognitivedrone export checkpoints/perception` writes beside the weights.
+engine never imports torch: it is what the drone runs, from the ONNX files
+`cognitivedrone export checkpoints/perception` writes beside the weights.
 
   grid(image uint8 [S, S, 3]) -> {name: [1, G*G, ...]}  (configuration.GRID_OUTPUTS)
   read(crops uint8 [K, c, c, 3]) -> logits [K, n_assets]                 (reader)
