@@ -332,6 +332,34 @@ def cmd_data_from_bag(args) -> int:
     return 0
 
 
+def cmd_data_from_lerobot(args) -> int:
+    from cognitivedrone.data.from_lerobot import ColumnMap, FromLeRobotConfig, convert_lerobot
+
+    columns = ColumnMap(args.image_key, args.action_key, tuple(args.action_index), args.action_frame, args.yaw)
+    try:
+        report = convert_lerobot(FromLeRobotConfig(args.root, args.out, columns, args.image_size, args.min_frames))
+    except (ValueError, FileNotFoundError) as e:
+        raise UserError(str(e)) from None
+    print("\n".join(report.lines()))
+    return 0
+
+
+class CommaInts:
+    """argparse type: N comma-separated integers >= 0."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __call__(self, text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(int(v) for v in text.split(","))
+        except ValueError:
+            values = ()
+        if len(values) != self.n or min(values, default=-1) < 0:
+            raise argparse.ArgumentTypeError(f"expected {self.n} comma-separated integers >= 0, got {text!r}")
+        return values
+
+
 GROUND_PORT = 14650  # cognitivedrone.ground_link.DEFAULT_PORT, which a parser should not import for
 
 
@@ -959,6 +987,22 @@ def build_parser() -> argparse.ArgumentParser:
     fb.add_argument("--gap-s", type=float, default=1.0, help="a gap longer than this ends an episode (default 1 s)")
     fb.add_argument("--min-frames", type=_int_at_least(1), default=10, help="shorter runs are dropped (default 10)")
     fb.set_defaults(func=cmd_data_from_bag)
+    fl = dt.add_parser("from-lerobot", help="import a LeRobot v3 dataset from elsewhere through a column map",
+                       description="Read a LeRobot v3 dataset's camera (an image feature), four entries of a vector "
+                                   "column as (vx, vy, vz, yaw rate) in the body or world frame, and each frame's task "
+                                   "as its instruction; write the layout train reads (whole, or not at all).")
+    fl.add_argument("root", help="the LeRobot v3 dataset folder (meta/info.json, data/)")
+    fl.add_argument("--out", required=True, help="dataset folder to create (must not exist)")
+    fl.add_argument("--image-key", default="observation.image", help="the camera's image feature")
+    fl.add_argument("--action-key", default="action", help="the vector column holding the velocities")
+    fl.add_argument("--action-index", type=CommaInts(4), default=(0, 1, 2, 3),
+                    help="where vx, vy, vz and the yaw rate are in it (default 0,1,2,3)")
+    fl.add_argument("--action-frame", choices=("body", "enu"), default="body",
+                    help="body: FLU (forward, left, up); enu: world frame, turned by the heading --yaw")
+    fl.add_argument("--yaw", default="", help="for enu: COLUMN:INDEX of the heading in rad, e.g. observation.state:5")
+    fl.add_argument("--image-size", type=_int_at_least(16), default=128, help="frames are stored at this size (default 128)")
+    fl.add_argument("--min-frames", type=_int_at_least(1), default=10, help="shorter episodes are dropped (default 10)")
+    fl.set_defaults(func=cmd_data_from_lerobot)
 
     gd = sub.add_parser("ground", help="the ground station's side of the drone's ground_link: keys, and signed "
                         "instructions and e-stop", description="The drone's nodes talk on localhost only; the "

@@ -5,8 +5,8 @@ Each bag is read (bag_streams.py), its frames labelled with the command in force
 episodes (bag_sync.py); each episode becomes one EpisodeRecord: frames centre-cropped and shrunk
 to `image_size` as the policy sees them, the label as both `action` and `action.executed` (a
 pilot's command is what was flown), the state from the pose (velocities by finite differences of
-it; zeros where no pose was recorded), category "flight". Per frame, where it came from (bag,
-camera topic, stamp) goes to meta/provenance.parquet beside the data.
+it; zeros where no pose was recorded), category "flight". Per frame, where it came from (source
+bag, camera topic, stamp) goes to meta/provenance.parquet beside the data.
 
 Nothing half-made: the dataset is written into a hidden folder beside `out` and renamed into
 place once whole; `out` must not exist. What was dropped is reported, one line per reason, and
@@ -90,11 +90,44 @@ def _record(index: int, episode: list[Sample], bag: Path, k: int, task_index: in
                          image_stats=image_stats(frames))
 
 
-def convert(cfg: FromBagConfig, log=print) -> FromBagReport:
+def write_episodes(out: Path, sources: list[tuple[str, list[list[Sample]]]], fps: float, image_size: int,
+                   topic: str, extra: dict) -> tuple[int, int]:
+    """Labelled episodes -> a dataset folder at `out`, one shard per source (a bag, a dataset),
+    whole or not at all: written into a hidden folder beside it, renamed once complete. Each
+    frame's source, `topic` and stamp go to meta/provenance.parquet. Returns (episodes, frames)."""
     import pyarrow as pa
 
     from cognitivedrone.data.lerobot_format import DatasetWriter, write_parquet_atomic, write_shard
 
+    tasks = sorted({e[0].instruction for _, kept in sources for e in kept})
+    task_of = {t: i for i, t in enumerate(tasks)}
+    tmp = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)  # a run that died before the rename
+    episodes = frames = 0
+    try:
+        provenance = {"index": [], "source": [], "topic": [], "stamp": []}
+        for shard, (source, kept) in enumerate(sources):
+            records = []
+            for k, episode in enumerate(kept):
+                records.append(_record(episodes, episode, Path(source), k, task_of[episode[0].instruction], image_size))
+                episodes += 1
+                for s in episode:
+                    provenance["source"].append(source)
+                    provenance["topic"].append(topic)
+                    provenance["stamp"].append(s.t)
+            frames += write_shard(tmp, shard, records, fps)
+        provenance["index"] = list(range(frames))
+        DatasetWriter(tmp, len(sources), tasks, fps=fps, robot_type="recorded", image_size=image_size,
+                      extra=extra).finalize()
+        write_parquet_atomic(pa.table(provenance), tmp / PROVENANCE_PATH)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return episodes, frames
+
+
+def convert(cfg: FromBagConfig, log=print) -> FromBagReport:
     out = Path(cfg.out)
     if out.exists():
         raise ValueError(f"--out {out} exists; a dataset is never overwritten: give a new folder")
@@ -127,33 +160,8 @@ def convert(cfg: FromBagConfig, log=print) -> FromBagReport:
         raise NothingUsable("no episode in " + ", ".join(cfg.bags) + ": " +
                             ("; ".join(f"{n} {why}" for why, n in report.dropped.most_common(3)) or "no frames"))
     report.fps = round(1.0 / float(np.median(intervals)), 2)
-    tasks = sorted({e[0].instruction for _, kept in per_bag for e in kept})
-    task_of = {t: i for i, t in enumerate(tasks)}
-
-    tmp = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)  # a run that died before the rename
-    try:
-        index, provenance = 0, {"index": [], "bag": [], "topic": [], "stamp": []}
-        shards = [(bag, kept) for bag, kept in per_bag if kept]
-        for shard, (bag, kept) in enumerate(shards):
-            records = []
-            for k, episode in enumerate(kept):
-                records.append(_record(index, episode, bag, k, task_of[episode[0].instruction], cfg.image_size))
-                index += 1
-                for s in episode:
-                    provenance["bag"].append(str(bag))
-                    provenance["topic"].append(cfg.topics.camera)
-                    provenance["stamp"].append(s.t)
-            report.frames += write_shard(tmp, shard, records, report.fps)
-            report.episodes += len(records)
-        provenance["index"] = list(range(report.frames))
-        writer = DatasetWriter(tmp, len(shards), tasks, fps=report.fps, robot_type="recorded", image_size=cfg.image_size,
-                               extra={"from_bag": {"bags": [str(b) for b, _ in shards], "topics": vars(cfg.topics),
-                                                   "command_frame": cfg.command_frame}})
-        writer.finalize()
-        write_parquet_atomic(pa.table(provenance), tmp / PROVENANCE_PATH)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    extra = {"from_bag": {"bags": [str(b) for b, kept in per_bag if kept], "topics": vars(cfg.topics),
+                          "command_frame": cfg.command_frame}}
+    report.episodes, report.frames = write_episodes(out, [(str(b), kept) for b, kept in per_bag if kept], report.fps,
+                                                    cfg.image_size, cfg.topics.camera, extra)
     return report

@@ -112,7 +112,7 @@ def test_bags_convert_into_a_dataset_train_reads_and_nothing_half_made(tmp_path)
     import pyarrow.parquet as pq
 
     provenance = pq.read_table(out / "meta" / "provenance.parquet").to_pydict()
-    assert provenance["bag"][0] == str(bags[0]) and provenance["stamp"][0] == pytest.approx(100.0)
+    assert provenance["source"][0] == str(bags[0]) and provenance["stamp"][0] == pytest.approx(100.0)
 
     with pytest.raises(ValueError, match="never overwritten"):
         convert(FromBagConfig([str(bags[0])], str(out)), log=lambda *_: None)
