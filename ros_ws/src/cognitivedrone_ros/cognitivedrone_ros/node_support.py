@@ -188,13 +188,25 @@ class EndOfRun(Exception):  # noqa: N818 - not an error: the node's work is done
 
 def run(make_node: Callable[[], Node], args=None) -> None:
     """Spin one node until Ctrl-C, shutdown or EndOfRun; a bad parameter ends it with its message, exit 2."""
+    import signal
     import sys
+    import threading
 
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
     from cognitivedrone.reasoning.base import ReasonerError
     from cognitivedrone.runtime.engine import EngineError
 
+    # A Ctrl-C (or the stack's SIGINT) that lands while rclpy is inside its C++ comes out as a
+    # RuntimeError ("Unable to convert call argument"), not a KeyboardInterrupt: remember that one
+    # arrived, so that it ends the node quietly. Installed before rclpy.init, which chains to it.
+    interrupted = threading.Event()
+
+    def on_sigint(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
     rclpy.init(args=args)
     node = None
     status = None
@@ -215,11 +227,12 @@ def run(make_node: Callable[[], Node], args=None) -> None:
         status = end.status
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:
+        if not interrupted.is_set():
+            raise
     finally:
         # Ctrl-C in a terminal signals the whole group: the node and `ros2 launch`, which then
         # sends its own SIGINT. A second interrupt must not break the cleanup with a traceback.
-        import signal
-
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             close = getattr(node, "close", None)
