@@ -11,9 +11,9 @@ import pytest
 
 from cognitivedrone.resources import DEFAULT_CHECKPOINT
 
-# Never beside the heaviest tests (the wheel build, the drone venv, ros2 launch, the ground link's
-# network namespace), each of which takes a core or more for a minute: this one times a 50 Hz loop.
-pytestmark = pytest.mark.xdist_group("wheel-and-latency")
+# It times a 50 Hz loop: `make test` runs it alone, after the others (the solo mark); under plain
+# `pytest -n 2` it at least never runs beside the heaviest tests (their xdist group).
+pytestmark = [pytest.mark.solo, pytest.mark.xdist_group("wheel-and-latency")]
 
 
 def test_perf_ros_times_image_to_cmd_vel_across_processes(ros_env, tmp_path):
