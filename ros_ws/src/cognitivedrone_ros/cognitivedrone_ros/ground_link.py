@@ -22,6 +22,7 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
 from cognitivedrone_ros.node_support import (
+    DIAGNOSTICS_HZ,
     EVENTS_QOS,
     LATCHED_QOS,
     OK,
@@ -49,7 +50,7 @@ PARAMS = [
     Param("max_skew_s", 5.0, "a signed message whose time is further than this from the drone's is refused (s)",
           positive, "a number > 0"),
     Param("poll_hz", 50.0, "how often the socket is read (Hz)", positive, "a number > 0"),
-    Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
+    DIAGNOSTICS_HZ,
 ]
 
 

@@ -76,6 +76,10 @@ def declare_params(node: Node, params: list[Param]) -> dict[str, Any]:
     return values
 
 
+# Every node's diagnostics rate, one declaration.
+DIAGNOSTICS_HZ = Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0")
+
+
 def limit_params() -> list[Param]:
     """The vehicle's limits as parameters (safety.LIMIT_RANGES): 0 takes the airframe profile's value
     (the speeds) or the safety filter's default; anything else must lie in its range."""

@@ -22,8 +22,10 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
 from cognitivedrone.pilot import check_instruction
+from cognitivedrone.reasoning.offline.engines import ENGINES
 from cognitivedrone_ros.conversions import image_to_rgb
 from cognitivedrone_ros.node_support import (
+    DIAGNOSTICS_HZ,
     EVENTS_QOS,
     LATCHED_QOS,
     OK,
@@ -34,6 +36,7 @@ from cognitivedrone_ros.node_support import (
     declare_params,
     diagnostic,
     guarded,
+    one_of,
     positive,
     run,
 )
@@ -46,10 +49,10 @@ PARAMS = [
           "reasoner_node out)"),
     Param("engine", "auto", "what runs the offline reasoner's networks: onnxruntime (their ONNX export; no torch), "
           "torch, or auto (torch where it is installed, else onnxruntime)",
-          lambda v: v in ("auto", "torch", "onnxruntime"), "auto, torch or onnxruntime"),
+          one_of(*ENGINES), ", ".join(ENGINES)),
     Param("rate_hz", 2.0, "how often to ask the reasoner about the newest frame (Hz)", positive, "a number > 0"),
     Param("timeout_s", 5.0, "an answer later than this is dropped (s)", positive, "a number > 0"),
-    Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
+    DIAGNOSTICS_HZ,
 ]
 
 

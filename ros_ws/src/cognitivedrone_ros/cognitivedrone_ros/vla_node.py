@@ -31,6 +31,7 @@ from cognitivedrone.policy.inputs import fit_image
 from cognitivedrone_ros.conversions import command_to_twist, image_to_rgb, stamp_to_s
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS,
+    DIAGNOSTICS_HZ,
     ERROR,
     EVENTS_QOS,
     LATCHED_QOS,
@@ -75,7 +76,7 @@ PARAMS = [
           "on the user's words at once, e.g. without a reasoner_node)",
           non_negative, "a number >= 0"),
     Param("initial_instruction", "", "an instruction to start with (else wait for the instruction topic)"),
-    Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0"),
+    DIAGNOSTICS_HZ,
     *limit_params(),
 ]
 
