@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from cognitivedrone.data.bag_streams import TopicMap
+from cognitivedrone.data.bag_streams import TopicMap, read_streams
 from cognitivedrone.data.from_bag import FromBagConfig, convert
 from cognitivedrone.data.lerobot_format import DemoDataset
 from cognitivedrone_ros.stack import Stack, config_path, log_tail
@@ -54,6 +54,9 @@ def test_a_flight_by_the_teleop_stand_in_converts_to_the_experts_own_labels(ros_
         assert stack.exited().get("sim_node") == 0, log_tail(tmp_path / "logs")  # the expert flew it to success
     report = convert(FromBagConfig([str(bag)], str(tmp_path / "dataset"),
                                    TopicMap(command="/teleop/cmd_vel")), log=lambda *_: None)
+    # sim_node sends the instruction again every second (StatePublisher): heard more than once,
+    # and still one episode (only a change of instruction cuts one)
+    assert len(read_streams(bag, TopicMap(command="/teleop/cmd_vel")).instructions) >= 3
     assert report.episodes == 1, report.lines()
     assert set(report.dropped) <= {"bag: no command yet"}, report.lines()  # frames before the start only
     table = DemoDataset(tmp_path / "dataset").frames(["action"])

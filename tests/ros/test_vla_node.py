@@ -271,3 +271,28 @@ def test_hostile_instructions_and_rewrites_do_not_stop_the_node(vla):
     probe.wait_for(lambda: int(vla_stats(diags).get("instructions_refused", 0)) >= 1, 5, "the long instruction refused")
     assert int(vla_stats(diags)["rewrites_ignored"]) >= 2
     instruction.publish(String(data=INSTRUCTION))  # as before, for the other tests
+
+
+def test_the_same_instruction_again_is_no_news_and_another_is_taken(vla):
+    """The instruction's sources send it again every second (node_support.StatePublisher: a
+    latched sample can miss a late joiner), so a repeat must not restart the flight (the
+    reasoner's answer, the turn in progress); a different instruction still does."""
+    probe, camera, _, diags, _ = vla
+    camera.start()
+    instruction = probe.publisher(String, "instruction", LATCHED_QOS)
+    probe.wait_for_subscribers(instruction)
+
+    def taken_after(t: float) -> int:
+        """instructions_taken in the second diagnostics message heard after `t` (1 Hz)."""
+        probe.wait_for(lambda: sum(s > t for s, _ in diags) >= 2, 10, "vla_node's diagnostics")
+        return int(vla_stats(diags)["instructions_taken"])
+
+    before = taken_after(time.monotonic())
+    for _ in range(3):
+        instruction.publish(String(data=INSTRUCTION))
+        time.sleep(0.1)
+    assert taken_after(time.monotonic()) == before
+    instruction.publish(String(data="fly through the small green gate"))
+    assert taken_after(time.monotonic()) == before + 1
+    instruction.publish(String(data=INSTRUCTION))  # as before, for the other tests
+    assert taken_after(time.monotonic()) == before + 2

@@ -24,11 +24,12 @@ from std_srvs.srv import SetBool
 from cognitivedrone_ros.node_support import (
     DIAGNOSTICS_HZ,
     EVENTS_QOS,
-    LATCHED_QOS,
+    INSTRUCTION_REPEAT_S,
     OK,
     WARN,
     Deltas,
     Param,
+    StatePublisher,
     declare_params,
     diagnostic,
     guarded,
@@ -50,6 +51,7 @@ PARAMS = [
     Param("max_skew_s", 5.0, "a signed message whose time is further than this from the drone's is refused (s)",
           positive, "a number > 0"),
     Param("poll_hz", 50.0, "how often the socket is read (Hz)", positive, "a number > 0"),
+    INSTRUCTION_REPEAT_S,
     DIAGNOSTICS_HZ,
 ]
 
@@ -72,7 +74,7 @@ class GroundLink(Node):
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self.grown = Deltas()
-        self.instruction_pub = self.create_publisher(String, "instruction", LATCHED_QOS)
+        self.instruction_pub = StatePublisher(self, String, "instruction", p["instruction_repeat_s"])
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
         self.estop = self.create_client(SetBool, "estop")
         self.estop_failures = 0

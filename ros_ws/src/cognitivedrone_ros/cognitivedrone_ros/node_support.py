@@ -78,6 +78,30 @@ def declare_params(node: Node, params: list[Param]) -> dict[str, Any]:
 
 # Every node's diagnostics rate, one declaration.
 DIAGNOSTICS_HZ = Param("diagnostics_hz", 1.0, "rate of the diagnostics message (Hz)", positive, "a number > 0")
+# Of the nodes that publish the instruction (sim_node, ground_link).
+INSTRUCTION_REPEAT_S = Param("instruction_repeat_s", 1.0, "send the last instruction again this often (s; 0: once): "
+                             "a late joiner can miss the latched one", non_negative, "a number >= 0")
+
+
+class StatePublisher:
+    """A latched topic whose last message is sent again every `repeat_s`. TRANSIENT_LOCAL alone is
+    not enough: Fast DDS now and then fails to hand the kept sample to a reader created after the
+    publish (eProsima/Fast-DDS#3822; seen here once in CI, vla_node never heard the sim's
+    instruction and hovered to the time limit). Receivers take an identical repeat as no news."""
+
+    def __init__(self, node: Node, msg_type, topic: str, repeat_s: float):
+        self.pub = node.create_publisher(msg_type, topic, LATCHED_QOS)
+        self.last = None
+        if repeat_s > 0:
+            node.create_timer(repeat_s, self._again)
+
+    def publish(self, msg) -> None:
+        self.last = msg
+        self.pub.publish(msg)
+
+    def _again(self) -> None:
+        if self.last is not None:
+            self.pub.publish(self.last)
 
 
 def limit_params() -> list[Param]:

@@ -15,6 +15,7 @@ with what vla_node has. If this node dies, vla_node keeps flying on the last rew
 from __future__ import annotations
 
 import json
+import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
@@ -40,6 +41,10 @@ from cognitivedrone_ros.node_support import (
     positive,
     run,
 )
+
+# The reasoner says so when it has an instruction but the camera has gone quiet this long (s).
+NO_FRAMES_WARN_S = 5.0
+
 
 PARAMS = [
     Param("reasoner", "offline", "backend: offline[:DIR], hf:PATH, openai:URL[#model] or package.module:Class "
@@ -69,6 +74,7 @@ class ReasonerNode(Node):
         self.task: tuple[int, str] = (0, "")  # (number, the user's words): what answers are about
         self.grown = Deltas()
         self.frames = 0
+        self.last_frame_t = time.monotonic()
         self.dropped = 0
         self.published = ""
         self.pub = self.create_publisher(String, "instruction/rewritten", EVENTS_QOS)
@@ -81,6 +87,7 @@ class ReasonerNode(Node):
 
     def on_image(self, msg: Image) -> None:
         self.frames += 1
+        self.last_frame_t = time.monotonic()
         self.loop.offer_frame(lambda: self.read_frame(msg))  # converted only when the reasoner runs
 
     def read_frame(self, msg: Image):
@@ -100,6 +107,8 @@ class ReasonerNode(Node):
         except ValueError as exc:
             self.get_logger().warning(f"ignored an instruction: {exc}", throttle_duration_sec=2.0)
             return
+        if text == self.task[1]:
+            return  # the same again: its sources repeat it (node_support.StatePublisher), no news
         self.task = (self.task[0] + 1, text)
         self.published = ""
         self.loop.set_task(*self.task)  # the loop resets the reasoner before its first call on it
@@ -122,6 +131,9 @@ class ReasonerNode(Node):
         self.published = sentence
 
     def publish_diagnostics(self) -> None:
+        if self.task[0] and (quiet := time.monotonic() - self.last_frame_t) > NO_FRAMES_WARN_S:
+            self.get_logger().warning(f"an instruction to reason about but no camera frame for {quiet:.0f} s "
+                                      "(topic camera/image_raw)", throttle_duration_sec=30.0)
         s = self.loop.stats
         lat = list(s.reasoner_latency_s)[-100:]
         values = {"reasoner": self.params["reasoner"], "frames": self.frames, "dropped_malformed": self.dropped,

@@ -33,12 +33,14 @@ from cognitivedrone_ros.conversions import command_to_twist, rgb_to_image, stamp
 from cognitivedrone_ros.node_support import (
     COMMAND_QOS,
     EVENTS_QOS,
+    INSTRUCTION_REPEAT_S,
     LATCHED_QOS,
     OK,
     SENSOR_QOS,
     WARN,
     EndOfRun,
     Param,
+    StatePublisher,
     declare_params,
     diagnostic,
     guarded,
@@ -56,6 +58,7 @@ PARAMS = [
     Param("prompt", "original", "which instruction publish_instruction sends: original or simple",
           one_of("original", "simple"), "original or simple"),
     Param("publish_instruction", True, "publish the episode's instruction on `instruction` once the stack is up"),
+    INSTRUCTION_REPEAT_S,
     Param("wait_for_topics", "cmd_vel", "comma-separated topics that must have a publisher before the episode "
           "starts (the stack is up: vla_node's cmd_vel, reasoner_node's instruction/rewritten)"),
     Param("image_size", 256, "camera resolution (px, square)", lambda v: isinstance(v, int) and v >= 16,
@@ -124,7 +127,7 @@ class SimNode(Node):
         self.image_pub = self.create_publisher(Image, "camera/image_raw", SENSOR_QOS)
         self.odom_pub = self.create_publisher(Odometry, "odom", SENSOR_QOS)
         self.outcome_pub = self.create_publisher(String, "episode/outcome", LATCHED_QOS)
-        self.instruction_pub = self.create_publisher(String, "instruction", LATCHED_QOS)
+        self.instruction_pub = StatePublisher(self, String, "instruction", p["instruction_repeat_s"])
         self.diag_pub = self.create_publisher(DiagnosticArray, "diagnostics", EVENTS_QOS)
         self.create_subscription(TwistStamped, "cmd_vel", guarded(self, self.on_cmd), COMMAND_QOS)
         self.create_subscription(String, "instruction", guarded(self, self.on_instruction), LATCHED_QOS)

@@ -111,7 +111,7 @@ class VlaNode(Node):
         self.altitude, self.altitude_t = None, -1e9
         self.latency = LatencyWindow()
         self.counts = {"dropped_malformed": 0, "dropped_stale": 0, "rewrites_accepted": 0, "rewrites_ignored": 0,
-                       "instructions_refused": 0}
+                       "instructions_taken": 0, "instructions_refused": 0}
         self.last_doubt = ""
         self.grown = Deltas()
         self.last_publish = 0.0
@@ -182,12 +182,15 @@ class VlaNode(Node):
             self.counts["instructions_refused"] += 1
             self.get_logger().warning(f"ignored an instruction: {exc}", throttle_duration_sec=2.0)
             return
+        if text == self.pilot.user_instruction:
+            return  # the same again: its sources repeat it (node_support.StatePublisher), no news
         try:
             self.pilot.set_instruction(text)
         except Exception as exc:  # the text model failing: keep flying the current instruction
             self.get_logger().error(f"could not take instruction {text!r} ({exc!r}); "
                                     f"keeping {self.pilot.instruction!r}")
             return
+        self.counts["instructions_taken"] += 1
         self.get_logger().info(f"instruction: {text!r}")
 
     def on_rewrite(self, msg: String) -> None:
@@ -246,6 +249,9 @@ class VlaNode(Node):
 
     def publish_diagnostics(self) -> None:
         st = self.stats()
+        if st["frames"] and not self.pilot.user_instruction:
+            self.get_logger().warning("camera frames arrive but no instruction has come (topic instruction): hovering",
+                                      throttle_duration_sec=30.0)
         new = self.grown({k: st[k] for k in ("policy_errors", "dropped_malformed", "dropped_stale", "callback_errors")})
         doubt = self.pilot.doubt
         if new["policy_errors"] or new["callback_errors"]:
