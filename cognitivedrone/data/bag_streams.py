@@ -9,6 +9,8 @@ Which topic is which comes from a `TopicMap`; the message type decides how a mes
   instruction  std_msgs/String
 A message's time is its header stamp where it has one, else when the bag received it. A message
 that cannot be read (a frame of another encoding, a corrupt image) is counted by reason, not fatal.
+An MCAP its recorder never closed (killed: no footer, no metadata.yaml), which rosbags refuses, is
+read front to back with the `mcap` library up to where it stops.
 """
 
 from __future__ import annotations
@@ -93,10 +95,8 @@ def pose_vector(msg) -> np.ndarray:
 
 def read_streams(bag: str | Path, topics: TopicMap) -> Streams:
     """The mapped topics of one bag. FileNotFoundError or ValueError (one line) when the bag cannot
-    be opened, or holds none of the camera or command topic."""
-    from rosbags.highlevel import AnyReader
-    from rosbags.typesys import Stores, get_typestore
-
+    be opened, or holds none of the camera or command topic. An MCAP the recorder never closed
+    (killed, or the battery went: no footer, often no metadata.yaml) is read up to where it stops."""
     bag = Path(bag)
     if not bag.exists():
         raise FileNotFoundError(f"{bag}: no such bag")
@@ -107,32 +107,120 @@ def read_streams(bag: str | Path, topics: TopicMap) -> Streams:
     if topics.instruction:
         readers[topics.instruction] = ("instructions", lambda m: str(m.data))
     try:
-        with AnyReader([bag], default_typestore=get_typestore(Stores.ROS2_HUMBLE)) as reader:
-            have = {c.topic for c in reader.connections}
-            for needed in (topics.camera, topics.command):
-                if needed not in have:
-                    raise ValueError(f"{bag}: no topic {needed} (it has: {', '.join(sorted(have)) or 'none'}); "
-                                     f"map yours with --camera-topic / --command-topic")
-            wanted = [c for c in reader.connections if c.topic in readers]
-            messages = reader.messages(connections=wanted)
-            while True:
-                try:
-                    connection, log_time, raw = next(messages)
-                except StopIteration:
-                    break
-                except Exception as exc:  # a damaged chunk: what came before it stands
-                    out.unreadable[f"the rest of the bag after a damaged part ({type(exc).__name__})"] += 1
-                    break
-                name, read = readers[connection.topic]
-                try:
-                    msg = reader.deserialize(raw, connection.msgtype)
-                    getattr(out, name).append(Stamped(_stamp(msg, log_time), read(msg)))
-                except (ValueError, AttributeError, KeyError) as exc:
-                    out.unreadable[f"{connection.topic}: {str(exc).splitlines()[0][:120]}"] += 1
-    except (ValueError, FileNotFoundError):
-        raise
+        source = _RosbagsSource(bag)
     except Exception as exc:  # rosbags' own errors: not a bag, unknown storage, broken metadata
-        raise ValueError(f"{bag}: not a readable rosbag2 bag ({type(exc).__name__}: {exc})") from None
+        if not _unclosed_mcaps(bag):
+            raise ValueError(f"{bag}: not a readable rosbag2 bag ({type(exc).__name__}: {exc})") from None
+        source = _UnclosedMcapSource(_unclosed_mcaps(bag), out.unreadable)
+    with source:
+        have = source.topics()
+        for needed in (topics.camera, topics.command):
+            if needed not in have:
+                cut = "; it was never closed and holds nothing up to the cut" if source.unclosed else ""
+                raise ValueError(f"{bag}: no topic {needed} (it has: {', '.join(sorted(have)) or 'none'}{cut}); "
+                                 f"map yours with --camera-topic / --command-topic")
+        messages = source.messages(set(readers))
+        while True:
+            try:
+                topic, msgtype, log_time, raw = next(messages)
+            except StopIteration:
+                break
+            except Exception as exc:  # a damaged chunk: what came before it stands
+                out.unreadable[f"the rest of the bag after a damaged part ({type(exc).__name__})"] += 1
+                break
+            name, read = readers[topic]
+            try:
+                msg = source.deserialize(raw, msgtype)
+                getattr(out, name).append(Stamped(_stamp(msg, log_time), read(msg)))
+            except (ValueError, AttributeError, KeyError) as exc:
+                out.unreadable[f"{topic}: {str(exc).splitlines()[0][:120]}"] += 1
     for name in ("frames", "commands", "poses", "instructions"):
         getattr(out, name).sort(key=lambda s: s.t)
     return out
+
+
+def _typestore():
+    from rosbags.typesys import Stores, get_typestore
+
+    return get_typestore(Stores.ROS2_HUMBLE)
+
+
+class _RosbagsSource:
+    """A bag rosbags can open (metadata.yaml; an MCAP with its footer, or sqlite3)."""
+
+    unclosed = False
+
+    def __init__(self, bag: Path):
+        from rosbags.highlevel import AnyReader
+
+        self.reader = AnyReader([bag], default_typestore=_typestore())
+        self.reader.open()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reader.close()
+
+    def topics(self) -> set[str]:
+        return {c.topic for c in self.reader.connections}
+
+    def messages(self, wanted: set[str]):
+        connections = [c for c in self.reader.connections if c.topic in wanted]
+        for connection, log_time, raw in self.reader.messages(connections=connections):
+            yield connection.topic, connection.msgtype, log_time, raw
+
+    def deserialize(self, raw: bytes, msgtype: str):
+        return self.reader.deserialize(raw, msgtype)
+
+
+def _unclosed_mcaps(bag: Path) -> list[Path]:
+    return sorted(bag.glob("*.mcap")) if bag.is_dir() else [bag] if bag.suffix == ".mcap" else []
+
+
+class _UnclosedMcapSource:
+    """The MCAP files of a bag read front to back, record by record (the `mcap` library's stream
+    reader): no footer, summary or metadata.yaml needed. Stops at the cut, saying so in `notes`."""
+
+    unclosed = True
+
+    def __init__(self, files: list[Path], notes: Counter):
+        from mcap.records import Channel, Message, Schema
+        from mcap.stream_reader import StreamReader
+
+        self.notes, self.store = notes, _typestore()
+        self.records: list = []  # (topic, msgtype, log_time, raw), read at once: a flight's worth
+        have: set[str] = set()
+        for f in files:
+            schemas, channels = {}, {}
+            try:
+                with open(f, "rb") as stream:
+                    for r in StreamReader(stream).records:
+                        if isinstance(r, Schema):
+                            schemas[r.id] = r.name
+                        elif isinstance(r, Channel):
+                            channels[r.id] = (r.topic, schemas.get(r.schema_id, ""))
+                            have.add(r.topic)
+                        elif isinstance(r, Message) and r.channel_id in channels:
+                            self.records.append((*channels[r.channel_id], r.log_time, r.data))
+            except Exception as exc:  # the cut: a record or chunk that was being written
+                self.notes[f"{f.name} ends without its footer (the recorder did not close the bag); read up to "
+                           f"the cut ({type(exc).__name__})"] += 1
+        self.have = have
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def topics(self) -> set[str]:
+        return self.have
+
+    def messages(self, wanted: set[str]):
+        for topic, msgtype, log_time, raw in self.records:
+            if topic in wanted:
+                yield topic, msgtype, log_time, raw
+
+    def deserialize(self, raw: bytes, msgtype: str):
+        return self.store.deserialize_cdr(raw, msgtype)

@@ -139,34 +139,41 @@ def test_the_command_line_converts_and_says_what_it_dropped(tmp_path):
     assert len(run.stderr.strip().splitlines()) == 1
 
 
-def test_a_damaged_flight_keeps_what_is_sound_and_says_what_went(tmp_path):
-    """Frames the camera dropped, a camera that stops while commands go on, commands before the
-    first frame, an image that does not decode, and a damaged stretch of the file."""
+def _noisy_flight(bag):
+    """Frames the camera dropped (every 7th), a camera that stops after 6 s while commands go on,
+    commands from 0.5 s before the first frame, and an image cut short (frame 20). Noisy pixels:
+    an MCAP of several chunks, so damage takes only part."""
     from rosbags.rosbag2 import Writer
     from rosbags.rosbag2.enums import StoragePlugin
     from rosbags.typesys import Stores, get_typestore
-
-    from cognitivedrone.data.from_bag import FromBagConfig, convert
 
     ts = get_typestore(Stores.ROS2_HUMBLE)
     T = ts.types
     stamp = lambda t: T["builtin_interfaces/msg/Time"](sec=int(t), nanosec=int(round((t % 1) * 1e9)))  # noqa: E731
     header = lambda t: T["std_msgs/msg/Header"](stamp=stamp(t), frame_id="x")  # noqa: E731
     vec = lambda x=0.0, z=0.0: T["geometry_msgs/msg/Vector3"](x=x, y=0.0, z=z)  # noqa: E731
-    bag = tmp_path / "damaged"
     with Writer(bag, version=8, storage_plugin=StoragePlugin.MCAP) as w:
         cam = w.add_connection("/camera/image_raw", "sensor_msgs/msg/Image", typestore=ts)
         cmd = w.add_connection("/cmd_vel", "geometry_msgs/msg/Twist", typestore=ts)  # no header: bag time
-        rng = np.random.default_rng(0)  # noisy frames: a bag of several chunks, so damage takes only part
-        for k in range(-5, 200):  # commands from 0.5 s before the first frame to well after the camera stops
+        rng = np.random.default_rng(0)
+        for k in range(-5, 200):
             t = 10.0 + 0.1 * k
             w.write(cmd, int(t * 1e9), ts.serialize_cdr(T["geometry_msgs/msg/Twist"](linear=vec(0.4), angular=vec()),
                                                         "geometry_msgs/msg/Twist"))
-            if 0 <= k < 60 and k % 7 != 3:  # every 7th frame dropped; the camera stops after 6 s
-                pixels = rng.integers(0, 256, 128 * 128 * 3 if k != 20 else 100, dtype=np.uint8)  # frame 20: cut short
+            if 0 <= k < 60 and k % 7 != 3:
+                pixels = rng.integers(0, 256, 128 * 128 * 3 if k != 20 else 100, dtype=np.uint8)
                 img = T["sensor_msgs/msg/Image"](header=header(t + 0.001), height=128, width=128, encoding="rgb8",
                                                  is_bigendian=0, step=384, data=pixels)
                 w.write(cam, int((t + 0.001) * 1e9), ts.serialize_cdr(img, "sensor_msgs/msg/Image"))
+
+
+def test_a_damaged_flight_keeps_what_is_sound_and_says_what_went(tmp_path):
+    """Frames the camera dropped, a camera that stops while commands go on, commands before the
+    first frame, an image that does not decode, and a damaged stretch of the file."""
+    from cognitivedrone.data.from_bag import FromBagConfig, convert
+
+    bag = tmp_path / "damaged"
+    _noisy_flight(bag)
     mcap = next(bag.glob("*.mcap"))
     raw = bytearray(mcap.read_bytes())
     a, b = int(len(raw) * 0.55), int(len(raw) * 0.6)
@@ -180,3 +187,32 @@ def test_a_damaged_flight_keeps_what_is_sound_and_says_what_went(tmp_path):
     assert "image of 100 bytes for 128x128 rgb8" in reasons
     assert "damaged part" in reasons, reasons
     assert (tmp_path / "ds" / "meta" / "info.json").is_file() and not list(tmp_path.glob(".ds*"))
+
+
+def test_a_bag_whose_recorder_was_killed_reads_up_to_the_cut(tmp_path):
+    """A recorder killed mid-flight (or a drone whose battery went) leaves an MCAP without its
+    footer and summary, and no metadata.yaml: rosbags cannot open it; what was written stands."""
+    from cognitivedrone.data.from_bag import FromBagConfig, convert
+
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    _noisy_flight(whole)
+    _noisy_flight(cut)
+    mcap = next(cut.glob("*.mcap"))
+    mcap.write_bytes(mcap.read_bytes()[: int(mcap.stat().st_size * 0.7)])
+    (cut / "metadata.yaml").unlink()
+
+    topics = TopicMap(pose="", instruction="")
+    got, full = read_streams(cut, topics), read_streams(whole, topics)
+    assert 10 <= len(got.frames) < len(full.frames)
+    assert [f.t for f in got.frames] == [f.t for f in full.frames[: len(got.frames)]]  # the first ones, unchanged
+    assert all(np.array_equal(a.value, b.value) for a, b in zip(got.frames, full.frames))
+    assert any("ends without its footer" in why for why in got.unreadable), got.unreadable
+    report = convert(FromBagConfig([str(cut)], str(tmp_path / "ds"), instruction="fly through the red gate",
+                                   topics=topics), log=lambda *_: None)
+    assert report.episodes == 1 and report.frames >= 10, report.lines()
+    assert any("ends without its footer" in line for line in report.lines()), report.lines()
+
+    # Nothing of a flight left at all (cut inside the header): one line, not a traceback.
+    mcap.write_bytes(mcap.read_bytes()[:20])
+    with pytest.raises(ValueError, match="no topic /camera/image_raw .*never closed"):
+        read_streams(cut, topics)

@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-import yaml
 
 from cognitivedrone.data.bag_streams import TopicMap, read_streams
 from cognitivedrone.data.from_bag import FromBagConfig, convert
@@ -41,13 +40,10 @@ def _expert_labels(index: int) -> np.ndarray:
 
 
 def test_a_flight_by_the_teleop_stand_in_converts_to_the_experts_own_labels(ros_env, tmp_path):
-    sim = yaml.safe_load(config_path("sim").read_text())["sim_node"]
-    sim["ros__parameters"].update(pilot="expert", wait_for_topics="", index=EPISODE, exit_on_outcome=True)
     bag = tmp_path / "bag"
-    recorder = {"ros__parameters": {"out": str(bag), "topics": "camera/image_raw,instruction,teleop/cmd_vel,odom"}}
-    config = tmp_path / "teleop.yaml"
-    config.write_text(yaml.safe_dump({"sim_node": sim, "recorder": recorder}))
-    with Stack(config, env=ros_env, log_dir=tmp_path / "logs") as stack:
+    overrides = {"sim_node": {"index": str(EPISODE)}, "recorder": {"out": str(bag)}}
+    # The shipped config/teleop.yaml, as `cognitivedrone stack teleop` starts it
+    with Stack(config_path("teleop"), overrides, env=ros_env, log_dir=tmp_path / "logs") as stack:
         deadline = time.monotonic() + 150
         while "sim_node" not in stack.exited() and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -16,7 +16,7 @@ def add_verbs(sub) -> None:
                         description="Start the nodes of a stack config (the package's config/sim.yaml or drone.yaml, or "
                                     "a YAML of your own in ROS 2 parameter-file format) without the ROS 2 launch system, "
                                     "with the same executables and parameters as `ros2 launch`. Ctrl-C stops them all.")
-    st.add_argument("config", help="sim, drone, or a path to a stack YAML")
+    st.add_argument("config", help="sim, drone, teleop (the expert flies while the recorder writes a bag), or a path to a stack YAML")
     st.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE",
                     help="override a parameter, e.g. --set vla_node.engine=torch (repeatable)")
     st.add_argument("--remap", action="append", metavar="FROM:=TO",

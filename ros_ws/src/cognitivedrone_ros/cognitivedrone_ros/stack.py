@@ -36,7 +36,7 @@ def config_path(name: str) -> Path:
         if c.is_file():
             return c
     raise FileNotFoundError(f"no stack config {name!r} (looked for {', '.join(map(str, candidates))}); "
-                            f"known: sim, drone, or a path to a YAML file")
+                            f"known: sim, drone, teleop, or a path to a YAML file")
 
 
 def node_params(node: str) -> set[str]:

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fine-tuning on recorded flights, end to end, as a drone builder would do it with a real pilot:
+# a policy trained without one task family; FLIGHTS flights of that family flown by the teleop
+# stand-in (sim_node's expert plays the pilot: `cognitivedrone stack teleop`), each recorded to
+# a rosbag2 by the recorder node; `data from-bag` makes one dataset of the bags; the base is
+# fine-tuned on it (`train --init`) and both are benchmarked. Every stage resumes.
+#
+#   scripts/finetune_from_bags.sh                             # symbol/object, 150 flights
+#   FAMILY=symbol/letter FLIGHTS=200 WORK=runs/bags-letter scripts/finetune_from_bags.sh
+#
+# Flights in real time: PARALLEL stacks at once, each on its own ROS_DOMAIN_ID.
+WORK=${WORK:-runs/finetune-bags}
+DATA=${DATA:-runs/finetune-base/data}
+REPORT=${REPORT:-bench/results/finetune-bags}
+FLIGHTS=${FLIGHTS:-150}
+PARALLEL=${PARALLEL:-3}
+source "$(dirname "$0")/finetune_common.sh"
+
+base_stage
+
+echo "== $FLIGHTS recorded flights of $FAMILY (suite seed 4242, not the benchmark's 77)"
+[ -f "$WORK/flights-suite.json" ] || "$BIN/cognitivedrone" suite make --name finetune-flights \
+  --families "$FAMILY" --episodes "$FLIGHTS" --seed 4242 --out "$WORK/flights-suite.json"
+fly() {  # index: one flight into $WORK/bags/flight-NNN; kept only if the pilot reached the gate
+  local bag; bag=$(printf "%s/bags/flight-%03d" "$WORK" "$1")
+  [ -f "$bag.done" ] || [ -f "$bag.failed" ] && return 0
+  rm -rf "$bag"
+  local slot fd  # a ROS domain of its own: the flights beside it must not be recorded in its bag
+  for slot in $(seq 0 $(( PARALLEL - 1 ))); do
+    exec {fd}>"$WORK/bags/.slot-$slot"
+    flock -n "$fd" && break
+    exec {fd}>&-
+  done
+  if ROS_DOMAIN_ID=$(( 40 + slot )) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST \
+      "$BIN/cognitivedrone" stack teleop --set "sim_node.suite=$WORK/flights-suite.json" \
+      --set "sim_node.index=$1" --set "recorder.out=$bag" --timeout 150 --logs "$bag.logs" >/dev/null 2>&1; then
+    touch "$bag.done"
+  else
+    rm -rf "$bag"; touch "$bag.failed"
+  fi
+}
+export -f fly; export WORK BIN PARALLEL FLIGHTS
+mkdir -p "$WORK/bags"
+timed "fly $FLIGHTS flights" bash -c 'seq 0 $(( FLIGHTS - 1 )) | xargs -P "$PARALLEL" -I{} bash -c "fly {}"'
+flown=$(ls "$WORK"/bags/*.done 2>/dev/null | wc -l)
+echo "flights kept: $flown of $FLIGHTS ($(ls "$WORK"/bags/*.failed 2>/dev/null | wc -l) failed, their bags deleted)"
+
+echo "== the bags -> one dataset"
+if [ ! -f "$WORK/flights-data/meta/info.json" ]; then
+  rm -rf "$WORK/flights-data"
+  timed "from-bag ($flown bags)" "$BIN/cognitivedrone" data from-bag "$WORK"/bags/flight-??? \
+    --out "$WORK/flights-data" --command-topic /teleop/cmd_vel
+fi
+
+tune_stage "$WORK/flights-data"
+report "$flown recorded flights (rosbag2, teleop stand-in)"
