@@ -993,7 +993,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "as its instruction; write the layout train reads (whole, or not at all).")
     fl.add_argument("root", help="the LeRobot v3 dataset folder (meta/info.json, data/)")
     fl.add_argument("--out", required=True, help="dataset folder to create (must not exist)")
-    fl.add_argument("--image-key", default="observation.image", help="the camera's image feature")
+    fl.add_argument("--image-key", default="observation.image", help="the camera: an image feature, or a video one (AV1 or any codec FFmpeg decodes; PyAV)")
     fl.add_argument("--action-key", default="action", help="the vector column holding the velocities")
     fl.add_argument("--action-index", type=CommaInts(4), default=(0, 1, 2, 3),
                     help="where vx, vy, vz and the yaw rate are in it (default 0,1,2,3)")

@@ -75,12 +75,59 @@ def test_what_cannot_be_imported_says_so_in_one_line(tmp_path):
     with pytest.raises(NothingUsable, match="no episode"):
         convert_lerobot(FromLeRobotConfig(str(src), str(tmp_path / "b"), ColumnMap(image="observation.images.front"),
                                           min_frames=50), log=lambda *_: None)
-    video = tmp_path / "video"
-    _foreign(video, video=True)
-    with pytest.raises(ValueError, match="stored as 'video'"):
-        convert_lerobot(FromLeRobotConfig(str(video), str(tmp_path / "c"), ColumnMap(image="observation.images.front")),
+    state = tmp_path / "state"
+    _foreign(state)
+    with pytest.raises(ValueError, match="stored as 'float32'; a camera is an image or video feature"):
+        convert_lerobot(FromLeRobotConfig(str(state), str(tmp_path / "c"), ColumnMap(image="observation.state")),
                         log=lambda *_: None)
-    assert not [p for p in tmp_path.iterdir() if p.name not in ("foreign", "video")]
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("foreign", "state")]
+
+
+def _video_dataset(root, frames_in_video: int = 24):
+    """The two episodes of `_foreign` with the camera as LeRobot stores it by default: AV1
+    (libsvtav1, yuv420p) in one MP4 for both episodes, each from its from_timestamp in
+    meta/episodes. Frame j of the file is a flat grey of 20 + 9 j, so a frame off by one shows."""
+    import av
+
+    _foreign(root, video=True)
+    table = pq.read_table(root / "data" / "chunk-000" / "file-000.parquet").drop(["observation.images.front"])
+    pq.write_table(table, root / "data" / "chunk-000" / "file-000.parquet")  # video cameras are not in the data files
+    key = "observation.images.front"
+    (root / "meta" / "episodes" / "chunk-000").mkdir(parents=True)
+    pq.write_table(pa.table({"episode_index": [0, 1], f"videos/{key}/chunk_index": [0, 0],
+                             f"videos/{key}/file_index": [0, 0], f"videos/{key}/from_timestamp": [0.0, 12 / 15],
+                             f"videos/{key}/to_timestamp": [12 / 15, 24 / 15]}),
+                   root / "meta" / "episodes" / "chunk-000" / "file-000.parquet")
+    path = root / "videos" / key / "chunk-000" / "file-000.mp4"
+    path.parent.mkdir(parents=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libsvtav1", rate=15, options={"crf": "30", "g": "2"})
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for j in range(frames_in_video):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 20 + 9 * j, np.uint8), format="rgb24")))
+        out.mux(stream.encode(None))
+
+
+def test_a_video_camera_decodes_each_row_to_its_own_frame(tmp_path):
+    src = tmp_path / "video"
+    _video_dataset(src)
+    cm = ColumnMap(image="observation.images.front", action_index=(0, 1, 2, 5))
+    report = convert_lerobot(FromLeRobotConfig(str(src), str(tmp_path / "ds"), cm, image_size=16), log=lambda *_: None)
+    assert (report.episodes, report.frames) == (2, 24), report.lines()
+    table = DemoDataset(tmp_path / "ds").frames(["observation.image", "episode_index", "frame_index"])
+    from cognitivedrone.data.lerobot_format import decode_image
+
+    grey = [float(decode_image(c, "test").mean()) for c in table.column("observation.image").to_pylist()]
+    # episode 1 starts 12 frames into the file (its from_timestamp): row k of it is frame 12 + k
+    assert grey == pytest.approx([20 + 9 * j for j in range(24)], abs=3)
+
+    # The file ends early: the rows past its end are dropped and counted, the rest stand.
+    short = tmp_path / "short"
+    _video_dataset(short, frames_in_video=22)
+    report = convert_lerobot(FromLeRobotConfig(str(short), str(tmp_path / "ds2"), cm, image_size=16),
+                             log=lambda *_: None)
+    assert (report.episodes, report.frames) == (2, 22)
+    assert report.dropped["observation.images.front: no video frame within half a frame of its timestamp"] == 2
 
 
 def test_the_command_line_imports_with_a_column_map(tmp_path):
