@@ -178,7 +178,8 @@ def _with_video_frames(root: Path, info: dict, key: str, rows: dict[int, list[tu
             dropped[f"{key}: {path.name} does not decode ({type(exc).__name__})"] += len(asks)
             continue
         frames.update(got)
-        dropped[f"{key}: no video frame within half a frame of its timestamp"] += len(asks) - len(got)
+        if len(got) < len(asks):
+            dropped[f"{key}: no video frame within half a frame of its timestamp"] += len(asks) - len(got)
     out = {}
     for e, samples in rows.items():
         kept = [(k, replace(s, frame=frames[(e, i)])) for i, (k, s) in enumerate(samples) if (e, i) in frames]
