@@ -26,7 +26,7 @@ LAUNCH_KIT ?= ../shared/ros2-launch-kit
 $(STAMP): pyproject.toml $(ROS_PKG)/setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[sim,learn,dev,ros]"
+	$(PY) -m pip install --quiet -e ".[sim,learn,dev,ros,cluster]"
 	$(PY) -m pip install --quiet -e $(ROS_PKG)
 	if [ -f $(LAUNCH_KIT)/install.sh ]; then \
 	  bash $(LAUNCH_KIT)/install.sh $(VENV) || echo "ros2 launch was not installed (see above): tests/ros/test_launch.py will skip"; \

@@ -15,6 +15,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cognitivedrone.pool import EXECUTORS
 from cognitivedrone.resources import DEFAULT_PERCEPTION, resolve_checkpoint
 
 if TYPE_CHECKING:  # imported when their verb runs: `cognitivedrone --help` stays quick
@@ -66,6 +67,7 @@ def _reasoner_weights(spec: str) -> str | None:
 
 def cmd_bench(args: BenchRunConfig, quiet: bool = False) -> int:
     """`quiet` is args.quiet (bench keeps it in its config, for resume; parse_config_verb passes it)."""
+    from cognitivedrone.pool import JobsFailed
     from cognitivedrone.runtime import EngineError
     from cognitivedrone.tasks.suite import load_suite
 
@@ -113,12 +115,14 @@ def cmd_bench(args: BenchRunConfig, quiet: bool = False) -> int:
             raise UserError(str(e)) from None
     engine = args.engine if is_checkpoint else None
     reasoner = args.reasoner if is_checkpoint else None
-    cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers, sim=sim,
+    cfg = BenchConfig(policy=args.policy, engine=args.engine, reasoner=args.reasoner, prompt=args.prompt, workers=args.workers,
+                      executor=args.executor, sim=sim,
                       video_episodes=args.video if out else 0, out_dir=str(out) if out else None, look_seed=args.look_seed)
     print(f"CognitiveDroneBench: suite {suite.name} ({len(suite)} episodes), policy {args.policy}"
           + (f" on {engine}" if engine else "") + (f", reasoner {reasoner}" if reasoner else "") + ", "
           f"prompt {args.prompt}, airframe {args.airframe}, camera {args.image_size}px @ {args.control_hz:g} Hz, "
-          f"{args.workers} worker(s), look {', '.join(looks)}" + (f" (seed {args.look_seed})" if looks != ["classic"] else ""))
+          f"{args.workers} worker(s)" + (f" on {args.executor}" if args.executor != "local" else "")
+          + f", look {', '.join(looks)}" + (f" (seed {args.look_seed})" if looks != ["classic"] else ""))
     if journal and journal.results:
         print(f"resuming: {len(journal.results)} of {len(suite) * len(looks)} episode(s) already flown "
               f"in {journal.runs} earlier run(s) ({journal.wall_s / 60:.0f} min)")
@@ -129,7 +133,13 @@ def cmd_bench(args: BenchRunConfig, quiet: bool = False) -> int:
         on_result = (lambda r: writer.append(r, time.perf_counter() - t0)) if writer else None
         for look in looks:
             done = journal.done_in(look) if journal else {}
-            r, v, _ = run_suite(suite, replace(cfg, look=look), progress=not args.quiet, done=done, on_result=on_result)
+            try:
+                r, v, _ = run_suite(suite, replace(cfg, look=look), progress=not args.quiet, done=done,
+                                    on_result=on_result)
+            except JobsFailed as e:  # on Ray: the rest were flown (and journalled)
+                print(f"cognitivedrone: error: {e}" + ("; the others are in episodes.jsonl: rerun with --resume to fly "
+                                                       "those again" if out else ""), file=sys.stderr)
+                return 1
             results, videos = results + r, videos + v
     wall = time.perf_counter() - t0 + (journal.wall_s if journal else 0.0)
     summary = summarize(results, suite=suite.name, policy=args.policy, reasoner=reasoner, engine=engine,
@@ -443,13 +453,14 @@ def cmd_fly(args) -> int:
 
 
 def cmd_perception_scenes(args) -> int:
+    from cognitivedrone.pool import JobsFailed
     from cognitivedrone.reasoning.offline.scenes import SceneConfig, render_scenes
 
     t0 = __import__("time").time()
     try:
         files = render_scenes(args.out, args.frames, seed=args.seed, workers=args.workers,
-                              config=SceneConfig(looks=args.looks, look_seed=args.look_seed))
-    except ValueError as e:
+                              config=SceneConfig(looks=args.looks, look_seed=args.look_seed), executor=args.executor)
+    except (ValueError, JobsFailed) as e:
         raise UserError(f"perception scenes: {e}") from None
     dt = __import__("time").time() - t0
     print(f"{args.out}: {len(files)} shard(s) for {args.frames} frames ({dt:.0f} s this run)")
@@ -878,6 +889,7 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--seed", type=int, default=1)
     ps.add_argument("--out", required=True)
     ps.add_argument("--workers", type=int, default=2)
+    ps.add_argument("--executor", default="local", help=f"where the workers run: {EXECUTORS} (default local)")
     ps.add_argument("--looks", default="classic",
                     help="a training look or mix, e.g. classic:1,randomized:3 (default classic; held-out looks refused)")
     ps.add_argument("--look-seed", type=int, default=0, help="seed of the per-scene look draws (default 0)")

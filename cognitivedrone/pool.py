@@ -1,11 +1,17 @@
 """The one worker pool of the long jobs (`bench`, `datagen`, `perception scenes`): jobs spread over
-spawned processes, each of which builds its simulator (and agent) once in `init`, when it has
-one, and reuses it for every job it gets.
+workers, each of which builds its simulator (and agent) once in `init`, when it has one, and
+reuses it for every job it gets.
 
 Results reach the parent as jobs finish (`on_result`, in the parent); a job may also report
 progress while it runs with `notify(message)` (`on_message`, in the parent), e.g. one message per
-episode of a datagen shard. With `workers <= 1` everything runs in this process, which is what a
-debugger and the tests want. Workers end with their parent, even one killed by SIGKILL.
+episode of a datagen shard.
+
+Where the workers run is the executor (`--executor`): `local`, spawned processes on this machine
+(with `workers <= 1` everything runs in this process, which is what a debugger and the tests
+want; workers end with their parent, even one killed by SIGKILL); or `ray[:ADDRESS]`, Ray actors
+on a cluster (`ray.init(address=ADDRESS)`; no address: a Ray of its own on this machine), see
+pool_ray.py. A job is the same on both (an episode shard keyed by its seeds), so the results do
+not depend on the executor.
 """
 
 from __future__ import annotations
@@ -19,9 +25,17 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable
 
+from cognitivedrone.pool_ray import ATTEMPTS, JobsFailed  # noqa: F401 - the pool's errors, for its callers
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 _target: Any = None  # where notify() sends: the parent's callback in-process, a queue in a worker
+
+
+def _set_target(target: Any) -> None:
+    """In a worker: where notify() sends (a Ray worker gets its queue through this)."""
+    global _target
+    _target = target
 
 
 def notify(message: Any) -> None:
@@ -67,15 +81,38 @@ def _start_worker(parent: int, messages, init: Callable | None, initargs: tuple)
         init(*initargs)
 
 
+EXECUTORS = "local, ray, or ray:ADDRESS (a Ray cluster: auto, HOST:PORT or ray://HOST:10001)"
+
+
+def parse_executor(text: str) -> tuple[str, str | None]:
+    """'local' -> ('local', None); 'ray' -> ('ray', None); 'ray:ADDRESS' -> ('ray', ADDRESS)."""
+    kind, _, address = str(text).strip().partition(":")
+    if kind == "local" and not address:
+        return "local", None
+    if kind == "ray":
+        return "ray", address or None
+    raise ValueError(f"--executor {text!r}: expected {EXECUTORS}")
+
+
 def run_jobs(jobs: Iterable[tuple], work: Callable, init: Callable | None = None, initargs: tuple = (), workers: int = 2,
              on_result: Callable[[Any], None] = lambda r: None, on_message: Callable[[Any], None] | None = None,
-             close: Callable[[], None] | None = None) -> None:
+             close: Callable[[], None] | None = None, executor: str = "local",
+             describe: Callable[[tuple], str] = lambda job: f"job {job[0]!r}", log: Callable[[str], None] = print) -> None:
     """Run `work(*job)` for every job; `init(*initargs)` first in each worker. `work` and `init`
     must be module-level functions (they are pickled by name). `close` ends the in-process run.
-    Results come in the order jobs finish, not the order given."""
+    Results come in the order jobs finish, not the order given. On Ray a job whose worker dies
+    or that raises is tried again, three times in all; `describe(job)` names one that never
+    succeeds in the JobsFailed raised once every other job is done, and `log` gets each
+    worker's throughput."""
     global _target
     jobs = list(jobs)
     if not jobs:
+        return
+    kind, address = parse_executor(executor)
+    if kind == "ray":
+        from cognitivedrone.pool_ray import run_on_ray
+
+        run_on_ray(address, jobs, work, init, initargs, workers, on_result, on_message, describe, log, _set_target)
         return
     if workers <= 1:
         _target = on_message

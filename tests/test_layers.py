@@ -15,7 +15,7 @@ PACKAGE = Path(cognitivedrone.__file__).resolve().parent
 
 # Lowest first. A module may import its own layer and those below it.
 LAYERS = (
-    ("types", "bounded_json", "resources", "cli_types", "pool"),  # the foundation: data, safe JSON, package data, workers
+    ("types", "bounded_json", "resources", "cli_types", "pool", "pool_ray"),  # the foundation: data, safe JSON, package data, workers
     ("tasks",),  # what an episode is: vocabulary, pictures, suites, prompts, gates
     ("sim",),  # the world and its looks, physics, camera
     ("expert", "safety", "frame_guard"),  # privileged pilot; what may reach the motors; frame checks

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from cognitivedrone.pool import parse_executor
 from cognitivedrone.runtime.factory import EngineName
 from cognitivedrone.tasks.prompts import PromptMode
 
@@ -28,6 +29,9 @@ class BenchRunConfig:
     # onnxruntime); onnxruntime/tensorrt export to ONNX first if needed
     engine: EngineName = "torch"
     workers: int = 2  # worker processes, 1 or more
+    # where the workers run: local (processes on this machine) or ray[:ADDRESS] (Ray actors; no
+    # address: a Ray of its own here; auto or HOST:PORT: that cluster). The same episodes either way
+    executor: str = "local"
     # a new or empty folder for bench.json (the run's settings, written before anything flies),
     # results.json, report.md, success_by_category.png and videos/
     out: str | None = None
@@ -53,6 +57,10 @@ class BenchRunConfig:
         problems = [f"--{name}: must be {low} or more{note}, got {getattr(self, name)}"
                     for name, low, note in (("workers", 1, ""), ("video", 0, ""), ("limit", 0, " (0: all)"))
                     if getattr(self, name) < low]
+        try:
+            parse_executor(self.executor)
+        except ValueError as exc:
+            problems.append(str(exc))
         if self.overwrite and self.resume:
             problems.append("--resume: not allowed with --overwrite (carry a run on, or replace it)")
         return problems

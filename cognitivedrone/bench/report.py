@@ -523,7 +523,7 @@ def write_report(summary: dict, out_dir: str | Path) -> dict[str, Path]:
 
 
 # Settings a resumed run may change: they do not change what is flown.
-RESUME_FREE = ("workers", "out", "resume")
+RESUME_FREE = ("workers", "executor", "out", "resume")
 
 
 def claim_out_dir(out_dir: str | Path, settings: dict, overwrite: bool = False, resume: bool = False) -> Path:

@@ -32,6 +32,7 @@ class BenchConfig:
     reasoner: str = "none"  # for checkpoint policies: see cognitivedrone.reasoning.make_reasoner
     prompt: str = "original"
     workers: int = 2
+    executor: str = "local"  # pool.run_jobs: local or ray[:ADDRESS]
     sim: SimConfig = SimConfig()
     video_episodes: int = 0  # record the first K episodes
     out_dir: str | None = None
@@ -107,5 +108,6 @@ def run_suite(suite: Suite, cfg: BenchConfig, progress: bool = True, done: dict[
             bar.update(task, advance=1, ok=f"{ok}/{n_done}")
 
         run_jobs(todo, _run_one, _init_worker, (cfg,), cfg.workers, on_result=lambda r: collect(*r),
-                 close=lambda: _worker["env"].close())
+                 close=lambda: _worker["env"].close(), executor=cfg.executor,
+                 describe=lambda job: f"episode {job[1].id} (seed {job[1].seed})", log=bar.console.print)
     return [r for r in results if r is not None], sorted(videos), time.perf_counter() - t0

@@ -39,7 +39,7 @@ import numpy as np
 
 from cognitivedrone.bench.agents import BaseAgent
 from cognitivedrone.cli_types import CommaList
-from cognitivedrone.pool import notify, run_jobs
+from cognitivedrone.pool import JobsFailed, notify, parse_executor, run_jobs
 from cognitivedrone.sim.config import SimConfig
 
 if TYPE_CHECKING:
@@ -66,6 +66,10 @@ class DatagenConfig:
     seed: int  # task seed (not one a committed suite was made with)
     out: str  # dataset folder (LeRobotDataset v3); rerun with the same arguments to resume
     workers: int = 2  # worker processes
+    # where the workers run: local (processes on this machine) or ray[:ADDRESS] (Ray actors; no
+    # address: a Ray of its own here; auto or HOST:PORT: that cluster, with --out on storage every
+    # worker sees). The same dataset either way
+    executor: str = "local"
     shard_episodes: int = 50  # episodes per data file, the unit of resumption
     noise_scale: float = 1.0  # DART noise multiplier: per-episode sigma ~ U(0, noise_scale) * DART_SIGMA; 0: none
     sim: SimConfig = field(default_factory=SimConfig)
@@ -88,7 +92,7 @@ class DatagenConfig:
         return look if look.is_classic else without_lens(look)
 
     def identity(self) -> dict:
-        """What must match for a rerun to resume a folder (not workers, not out)."""
+        """What must match for a rerun to resume a folder (not workers, executor or out)."""
         d = {"format": FORMAT_VERSION, "seed": self.seed, "episodes": self.episodes,
              "shard_episodes": self.shard_episodes, "noise_scale": float(self.noise_scale),
              "dart_sigma": list(DART_SIGMA), "ou_theta": OU_THETA, "clean_every": CLEAN_EVERY,
@@ -335,6 +339,10 @@ def _validate(cfg: DatagenConfig) -> None:
         raise DatagenError(f"--shard-episodes must be >= 1, got {cfg.shard_episodes}")
     if not isinstance(cfg.workers, int) or cfg.workers < 1:
         raise DatagenError(f"--workers must be >= 1, got {cfg.workers}")
+    try:
+        parse_executor(cfg.executor)
+    except ValueError as exc:
+        raise DatagenError(str(exc)) from None
     if not (math.isfinite(cfg.noise_scale) and cfg.noise_scale >= 0):
         raise DatagenError(f"--noise-scale must be a finite number >= 0, got {cfg.noise_scale}")
     if not cfg.sim.render_images:
@@ -434,8 +442,18 @@ def generate(cfg: DatagenConfig, progress: bool = True) -> DatagenReport:
             generated += result[1]
             writer.finalize()
 
-        run_jobs([(k, items[k]) for k in todo], _run_shard, _init_worker, (cfg.sim, cfg.noise_scale, str(root), cfg),
-                 cfg.workers, on_result=landed, on_message=tick, close=_close_worker)
+        def shard(job: tuple) -> str:
+            k, eps = job
+            return (f"shard {k} (episodes {eps[0][0]}-{eps[-1][0]}, task seeds {eps[0][1].seed}..{eps[-1][1].seed}, "
+                    f"--seed {cfg.seed})")
+
+        try:
+            run_jobs([(k, items[k]) for k in todo], _run_shard, _init_worker, (cfg.sim, cfg.noise_scale, str(root), cfg),
+                     cfg.workers, on_result=landed, on_message=tick, close=_close_worker, executor=cfg.executor,
+                     describe=shard, log=bar.console.print)
+        except JobsFailed as exc:
+            raise DatagenError(f"{exc}; the other shards are written: rerun the same command to try the failed "
+                               "ones again") from None
         bar.update(task, completed=cfg.episodes)
     info = writer.finalize()
     wall = time.perf_counter() - t0

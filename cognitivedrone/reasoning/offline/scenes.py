@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cognitivedrone.pool import run_jobs
+from cognitivedrone.pool import parse_executor, run_jobs
 from cognitivedrone.tasks.gates import GATE_COLORS, GATE_SHAPES, GATE_SIZES
 
 SEED_SALT = 0x5CE7E5
@@ -124,7 +124,7 @@ def _render_shard(out: str, shard: int, n_frames: int, seed: int, cfg: SceneConf
 
 
 def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int = 500, workers: int = 2,
-                  config: SceneConfig = SceneConfig(), progress: bool = True) -> list[Path]:
+                  config: SceneConfig = SceneConfig(), progress: bool = True, executor: str = "local") -> list[Path]:
     import json
 
     from tqdm import tqdm
@@ -132,6 +132,7 @@ def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int
     from cognitivedrone.sim.look import LOOKS_VERSION, parse_look_mix
 
     parse_look_mix(config.looks)  # a bad or held-out look fails before anything is written
+    parse_executor(executor)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Shards of another configuration must not be mixed in: the folder remembers its own.
@@ -153,5 +154,6 @@ def render_scenes(out: str | Path, frames: int, seed: int = 0, shard_frames: int
     todo = [(str(out), s, min(shard_frames, frames - s * shard_frames), seed, config)
             for s in range(n_shards) if not (out / f"scenes-{s:04d}.npz").is_file()]
     with tqdm(total=n_shards, initial=n_shards - len(todo), desc="scenes", unit="shard", disable=not progress) as bar:
-        run_jobs(todo, _render_shard, workers=workers, on_result=lambda _: bar.update(1))
+        run_jobs(todo, _render_shard, workers=workers, on_result=lambda _: bar.update(1), executor=executor,
+                 describe=lambda job: f"scenes shard {job[1]} (seed {job[3]})", log=bar.write)
     return sorted(out.glob("scenes-*.npz"))
