@@ -286,9 +286,12 @@ def vla_ops(draw, node):
 
 
 def vla_alive(node) -> None:
-    """A normal instruction, altitude and frames: the policy flies (status ""), commands within limits."""
+    """A new normal instruction, altitude and frames: the policy flies (status ""), commands within
+    limits. Another instruction first: the same one again is no news (its sources repeat it), so it
+    would leave the Pilot as the fuzzed messages left it (searching, say)."""
     node.on_estop(SetBool.Request(data=False), SetBool.Response())
     node.on_odom(_odom(1.0))
+    node.on_instruction(String(data="fly through the small green gate"))
     node.on_instruction(String(data=INSTRUCTION))
     node.cmd_pub.take()
     frames_before = node.pilot.stats.frames
