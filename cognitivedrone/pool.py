@@ -25,17 +25,22 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable
 
-from cognitivedrone.pool_ray import ATTEMPTS, JobsFailed  # noqa: F401 - the pool's errors, for its callers
+from cognitivedrone.pool_ray import JobsFailed  # noqa: F401 - raised by run_jobs on Ray, for its callers
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 _target: Any = None  # where notify() sends: the parent's callback in-process, a queue in a worker
 
 
-def _set_target(target: Any) -> None:
-    """In a worker: where notify() sends (a Ray worker gets its queue through this)."""
+def _prepare_worker(target: Any, init: Callable | None, initargs: tuple) -> None:
+    """What every worker does first, wherever it runs (a spawned process, a Ray actor, this
+    process): where notify() sends, one BLAS/OpenMP thread (the workers are the parallelism), its
+    own `init`."""
     global _target
     _target = target
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if init is not None:
+        init(*initargs)
 
 
 def notify(message: Any) -> None:
@@ -72,13 +77,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _start_worker(parent: int, messages, init: Callable | None, initargs: tuple) -> None:
-    global _target
     _die_with_parent(parent)
-    _target = messages
-    # One BLAS/OpenMP thread per worker: the workers are the parallelism.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if init is not None:
-        init(*initargs)
+    _prepare_worker(messages, init, initargs)
 
 
 EXECUTORS = "local, ray, or ray:ADDRESS (a Ray cluster: auto, HOST:PORT or ray://HOST:10001)"
@@ -112,14 +112,11 @@ def run_jobs(jobs: Iterable[tuple], work: Callable, init: Callable | None = None
     if kind == "ray":
         from cognitivedrone.pool_ray import run_on_ray
 
-        run_on_ray(address, jobs, work, init, initargs, workers, on_result, on_message, describe, log, _set_target)
+        run_on_ray(address, jobs, work, init, initargs, workers, on_result, on_message, describe, log, _prepare_worker)
         return
     if workers <= 1:
-        _target = on_message
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
         try:
-            if init is not None:
-                init(*initargs)
+            _prepare_worker(on_message, init, initargs)
             for job in jobs:
                 on_result(work(*job))
         finally:

@@ -34,12 +34,9 @@ class JobsFailed(RuntimeError):
 class _Worker:
     """One Ray actor: `init` once, then jobs; `notify` in a job sends to the driver's queue."""
 
-    def __init__(self, bind: Callable, messages, init: Callable | None, initargs: tuple):
-        os.environ.setdefault("OMP_NUM_THREADS", "1")  # the actors are the parallelism
-        bind(messages)  # pool._set_target: notify() in a job sends to the driver's queue
+    def __init__(self, prepare: Callable, messages, init: Callable | None, initargs: tuple):
+        prepare(messages, init, initargs)  # pool._prepare_worker, as a local worker does
         self.where = f"{socket.gethostname()}:{os.getpid()}"
-        if init is not None:
-            init(*initargs)
 
     def run(self, work: Callable, job: tuple) -> tuple[str, Any]:
         return self.where, work(*job)
@@ -55,7 +52,7 @@ def _ray():
 
 def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Callable | None, initargs: tuple,
                workers: int, on_result: Callable[[Any], None], on_message: Callable[[Any], None] | None,
-               describe: Callable[[tuple], str], log: Callable[[str], None], bind: Callable) -> None:
+               describe: Callable[[tuple], str], log: Callable[[str], None], prepare: Callable) -> None:
     ray = _ray()
     from ray.exceptions import RayActorError, RayTaskError
     from ray.util.queue import Queue
@@ -71,7 +68,7 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
     actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_Worker)
     messages = Queue() if on_message is not None else None
     size = max(1, min(workers, len(jobs)))
-    idle = deque(actor_class.remote(bind, messages, init, initargs) for _ in range(size))
+    idle = deque(actor_class.remote(prepare, messages, init, initargs) for _ in range(size))
     todo = deque(range(len(jobs)))
     tries = [0] * len(jobs)
     running: dict[Any, tuple[Any, int, float]] = {}  # ref -> (actor, job, when it was handed out)
@@ -97,7 +94,7 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
                     where, result = ray.get(ref)
                 except RayActorError as exc:  # the worker is gone: a new one takes its place
                     lost += 1
-                    idle.append(actor_class.remote(bind, messages, init, initargs))
+                    idle.append(actor_class.remote(prepare, messages, init, initargs))
                     why = f"its worker died ({type(exc).__name__})"
                 except RayTaskError as exc:
                     idle.append(actor)

@@ -109,9 +109,9 @@ def read_streams(bag: str | Path, topics: TopicMap) -> Streams:
     try:
         source = _RosbagsSource(bag)
     except Exception as exc:  # rosbags' own errors: not a bag, unknown storage, broken metadata
-        if not _unclosed_mcaps(bag):
+        if not (mcaps := _unclosed_mcaps(bag)):
             raise ValueError(f"{bag}: not a readable rosbag2 bag ({type(exc).__name__}: {exc})") from None
-        source = _UnclosedMcapSource(_unclosed_mcaps(bag), out.unreadable)
+        source = _UnclosedMcapSource(mcaps, out.unreadable)
     with source:
         have = source.topics()
         for needed in (topics.camera, topics.command):
