@@ -333,7 +333,8 @@ def cmd_data_from_bag(args) -> int:
 
     topics = TopicMap(args.camera_topic, args.command_topic, args.pose_topic, args.instruction_topic)
     cfg = FromBagConfig(args.bags, args.out, topics, args.instruction, args.command_frame, args.image_size, args.gap_s,
-                        min_frames=args.min_frames)
+                        min_frames=args.min_frames, camera_fov_deg=args.camera_fov_deg,
+                        camera_pitch_deg=args.camera_pitch_deg)
     try:
         report = convert(cfg)
     except (ValueError, FileNotFoundError) as e:  # NothingUsable included
@@ -998,6 +999,11 @@ def build_parser() -> argparse.ArgumentParser:
     fb.add_argument("--image-size", type=_int_at_least(16), default=128, help="frames are stored at this size (default 128)")
     fb.add_argument("--gap-s", type=float, default=1.0, help="a gap longer than this ends an episode (default 1 s)")
     fb.add_argument("--min-frames", type=_int_at_least(1), default=10, help="shorter runs are dropped (default 10)")
+    fb.add_argument("--camera-fov-deg", type=float, default=None,
+                    help="field of view of the stored square frame (the centre crop: a landscape camera's vertical "
+                         "FOV); with a pose topic, training labels where the flight went through it "
+                         "(default: the simulator's 106)")
+    fb.add_argument("--camera-pitch-deg", type=float, default=None, help="camera mount pitch, up positive (default 0)")
     fb.set_defaults(func=cmd_data_from_bag)
     fl = dt.add_parser("from-lerobot", help="import a LeRobot v3 dataset from elsewhere through a column map",
                        description="Read a LeRobot v3 dataset's camera (an image feature), four entries of a vector "

@@ -45,6 +45,24 @@ class FromBagConfig:
     max_command_age_s: float = 0.5
     max_pose_age_s: float = 0.2
     min_frames: int = 10  # a shorter run is not an episode
+    # The camera as the stored square frame sees it (centre crop: a landscape camera's vertical
+    # field of view); None: the simulator's (106 degrees, level). Training projects where the
+    # flight went into each frame through it (training/data.py, hindsight pointer targets).
+    camera_fov_deg: float | None = None
+    camera_pitch_deg: float | None = None
+
+    def camera(self) -> dict:
+        """The camera given, for each episode's "flight" column; one no lens has is refused."""
+        limits = {"fov_deg": (1.0, 179.0), "pitch_deg": (-90.0, 90.0)}
+        camera = {}
+        for name, (low, high) in limits.items():
+            v = getattr(self, f"camera_{name}")
+            if v is None:
+                continue
+            if not (np.isfinite(v) and low <= v <= high):
+                raise ValueError(f"--camera-{name.replace('_', '-')} {v:g} is out of range ({low:g} to {high:g} degrees)")
+            camera[name] = float(v)
+        return camera
 
 
 @dataclass
@@ -75,7 +93,7 @@ def _states(samples: list[Sample]) -> np.ndarray:
     return out
 
 
-def _record(index: int, episode: list[Sample], bag: Path, k: int, task_index: int, size: int):
+def _record(index: int, episode: list[Sample], bag: Path, k: int, task_index: int, size: int, camera: dict):
     from cognitivedrone.data.lerobot_format import EpisodeRecord, encode_image, image_stats
     from cognitivedrone.policy.inputs import fit_image
 
@@ -84,17 +102,19 @@ def _record(index: int, episode: list[Sample], bag: Path, k: int, task_index: in
     text = episode[0].instruction
     meta = {"episode_id": f"{bag.name}-{k:03d}", "category": CATEGORY, "family": "", "success": True,
             "outcome": "recorded", "prompt": text, "prompt_simpler": text, "seed": -1, "options": [],
-            "correct": -1, "gates": [], "noise_sigma": [0.0] * 4}
+            "correct": -1, "gates": [], "noise_sigma": [0.0] * 4,
+            "flight": {"pose": all(s.pose is not None for s in episode), **camera}}
     return EpisodeRecord(episode_index=index, images=[encode_image(f) for f in frames], states=_states(episode),
                          actions=actions, executed=actions.copy(), task_index=task_index, meta=meta,
                          image_stats=image_stats(frames))
 
 
 def write_episodes(out: Path, sources: list[tuple[str, list[list[Sample]]]], fps: float, image_size: int,
-                   topic: str, extra: dict) -> tuple[int, int]:
+                   topic: str, extra: dict, camera: dict | None = None) -> tuple[int, int]:
     """Labelled episodes -> a dataset folder at `out`, one shard per source (a bag, a dataset),
     whole or not at all: written into a hidden folder beside it, renamed once complete. Each
-    frame's source, `topic` and stamp go to meta/provenance.parquet. Returns (episodes, frames)."""
+    frame's source, `topic` and stamp go to meta/provenance.parquet; each episode's "flight"
+    column says whether it has a pose, and `camera` (FromBagConfig.camera). Returns (episodes, frames)."""
     import pyarrow as pa
 
     from cognitivedrone.data.lerobot_format import DatasetWriter, write_parquet_atomic, write_shard
@@ -109,7 +129,8 @@ def write_episodes(out: Path, sources: list[tuple[str, list[list[Sample]]]], fps
         for shard, (source, kept) in enumerate(sources):
             records = []
             for k, episode in enumerate(kept):
-                records.append(_record(episodes, episode, Path(source), k, task_of[episode[0].instruction], image_size))
+                records.append(_record(episodes, episode, Path(source), k, task_of[episode[0].instruction], image_size,
+                                       camera or {}))
                 episodes += 1
                 for s in episode:
                     provenance["source"].append(source)
@@ -133,6 +154,7 @@ def convert(cfg: FromBagConfig, log=print) -> FromBagReport:
         raise ValueError(f"--out {out} exists; a dataset is never overwritten: give a new folder")
     if not cfg.bags:
         raise ValueError("give at least one bag")
+    camera = cfg.camera()
     report = FromBagReport(out)
     per_bag: list[tuple[Path, list[list[Sample]]]] = []
     intervals = []
@@ -163,5 +185,5 @@ def convert(cfg: FromBagConfig, log=print) -> FromBagReport:
     extra = {"from_bag": {"bags": [str(b) for b, kept in per_bag if kept], "topics": vars(cfg.topics),
                           "command_frame": cfg.command_frame}}
     report.episodes, report.frames = write_episodes(out, [(str(b), kept) for b, kept in per_bag if kept], report.fps,
-                                                    cfg.image_size, cfg.topics.camera, extra)
+                                                    cfg.image_size, cfg.topics.camera, extra, camera)
     return report

@@ -85,6 +85,12 @@ EPISODE_COLUMNS = (
 # Optional: each episode's look (docs/design.md, Looks) as JSON, "" for classic; datasets written
 # before looks existed lack the column and read as classic.
 LOOK_COLUMN = "look"
+# Optional: a recorded flight's pose and camera as JSON ({"pose": bool, "fov_deg", "pitch_deg"}:
+# whether every frame has the vehicle's pose, and the stored square frame's field of view and
+# mount pitch), from which training labels where the flight went (docs/design.md, Recorded
+# flights); "" for simulated episodes and for datasets written before it existed.
+FLIGHT_COLUMN = "flight"
+OPTIONAL_EPISODE_COLUMNS = (LOOK_COLUMN, FLIGHT_COLUMN)
 EPISODE_INDEX_COLUMNS = ("episode_index", "length", "data/chunk_index", "data/file_index", "dataset_from_index",
                          "dataset_to_index")
 IMAGE_STATS_COLUMNS = tuple(f"stats/{IMAGE_KEY}/{s}" for s in ("mean", "std", "min", "max", "count"))
@@ -178,6 +184,7 @@ EPISODES_SCHEMA = pa.schema([
     ("gates", pa.list_(pa.string())),
     ("noise_sigma", pa.list_(pa.float32(), 4)),
     (LOOK_COLUMN, pa.string()),
+    (FLIGHT_COLUMN, pa.string()),
     (IMAGE_STATS_COLUMNS[0], pa.list_(pa.float64(), 3)),
     (IMAGE_STATS_COLUMNS[1], pa.list_(pa.float64(), 3)),
     (IMAGE_STATS_COLUMNS[2], pa.list_(pa.float64(), 3)),
@@ -309,7 +316,8 @@ def write_shard(root: Path, shard: int, records: list[EpisodeRecord], fps: float
             "meta/episodes/chunk_index": chunk, "meta/episodes/file_index": file,
         }
         row.update({k: m[k] for k in EPISODE_COLUMNS if k not in row})
-        row[LOOK_COLUMN] = json.dumps(m["look"], sort_keys=True) if m.get("look") else ""
+        for col in OPTIONAL_EPISODE_COLUMNS:
+            row[col] = json.dumps(m[col], sort_keys=True) if m.get(col) else ""
         for key, col in zip(("mean", "std", "min", "max", "count"), IMAGE_STATS_COLUMNS):
             row[col] = r.image_stats[key]
         ep_rows.append(row)
@@ -660,9 +668,10 @@ class DemoDataset:
                 if not pa.types.is_integer(t.schema.field(c).type) or t.column(c).null_count:
                     raise DatasetError(f"{p}: column {c!r} is {t.schema.field(c).type} with {t.column(c).null_count} nulls, "
                                        "expected integers")
-            if LOOK_COLUMN not in t.column_names:
-                t = t.append_column(LOOK_COLUMN, pa.array([""] * t.num_rows, pa.string()))
-            tables.append(t.select([*EPISODE_COLUMNS, LOOK_COLUMN]))
+            for col in OPTIONAL_EPISODE_COLUMNS:
+                if col not in t.column_names:
+                    t = t.append_column(col, pa.array([""] * t.num_rows, pa.string()))
+            tables.append(t.select([*EPISODE_COLUMNS, *OPTIONAL_EPISODE_COLUMNS]))
         eps = pa.concat_tables(tables)
         self.episodes: list[dict] = eps.to_pylist()
         idx = [e["episode_index"] for e in self.episodes]

@@ -33,6 +33,10 @@ class TrainConfig:
     paraphrases_per_prompt: int = 3  # fixed wordings pre-encoded per distinct simple-form text (~12 ms each to encode)
     augment: bool = True  # brightness/contrast jitter and a few pixels of shift
     early_boost: float = 2.0  # extra sampling weight of each episode's first 20 frames (the decision)
+    # Recorded flights with a pose (data from-bag): the pointer learns where each flight went, its
+    # end projected into each earlier frame, and its first frame is a decision sample; off:
+    # flights train the actions alone
+    hindsight_pointer: bool = True
     only_successful: bool = False  # train on every demonstration (labels are the expert's) or only successes
     families: str = ""  # comma-separated family names to keep ("" = all); -name drops one, written --families=-name
     seed: int = 0  # random seed
@@ -71,9 +75,10 @@ class TrainConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown training config keys: {', '.join(sorted(unknown))}")
-        # Runs saved before paraphrases existed trained without them: resuming one keeps it so
-        # (or says that the settings differ) instead of silently changing what it learns.
-        d = {"paraphrase_prob": 0.0, **d}
+        # Runs saved before paraphrases (or hindsight pointer targets) existed trained without
+        # them: resuming one keeps it so (or says that the settings differ) instead of silently
+        # changing what it learns.
+        d = {"paraphrase_prob": 0.0, "hindsight_pointer": False, **d}
         return cls(**d)
 
     # What may differ between a run and its resumption without changing what is learned.

@@ -54,7 +54,8 @@ def _keep_family(family: str, spec: str) -> bool:
 class TrainingData:
     def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
                  early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25,
-                 pointer_grid: int = 8, paraphrases: int = 0, paraphrase_seed: int = 0):
+                 pointer_grid: int = 8, paraphrases: int = 0, paraphrase_seed: int = 0,
+                 hindsight_pointer: bool = True):
         self.dataset = open_datasets(root)  # one folder, or several joined by commas
         cols = ["observation.image", "observation.state", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
@@ -94,9 +95,10 @@ class TrainingData:
         metas = {int(e["episode_index"]): e for e in self.dataset.episodes}
         # Episodes flown in the benchmark's scene (three gates, their pictures, which one was
         # asked for) carry the geometry the auxiliary targets need; recorded flights do not, and
-        # train on their actions alone (has_scene).
+        # train on their actions and, where they have a pose, hindsight pointer targets.
         scene = {i: has_scene(m) for i, m in metas.items()}
-        self.ep_first = first[np.isin(first, self.sample_ids) & np.array([scene[int(episode[r])] for r in first])]
+        first = first[np.isin(first, self.sample_ids)]
+        self.ep_first = first[np.array([scene[int(episode[r])] for r in first], dtype=bool)]
         per_gate = []
         for row in self.ep_first:
             m = metas[int(episode[row])]
@@ -126,7 +128,12 @@ class TrainingData:
         # The first frames decide which gate to fly to; later ones mostly follow from the image.
         # Draw them more often: weight 1 + early_boost for frame_index < early_frames.
         frame = table.column("frame_index").to_numpy()
-        self._label_geometry(table, episode, pointer_grid)
+        states = np.asarray(table.column("observation.state").to_pylist(), np.float32)
+        self._label_geometry(states, episode, pointer_grid)
+        self._label_hindsight(states, hindsight_pointer)
+        # A flight's first frame decides where it goes, as a scene's does: drawn among the
+        # decision samples, with its own instruction and its hindsight target.
+        self.flight_first = first[self.goal_ok[first]]
         w = 1.0 + early_boost * (frame[self.sample_ids] < early_frames)
         self.sample_p = w / w.sum()
 
@@ -137,11 +144,10 @@ class TrainingData:
         except ValueError:  # a simple instruction the parser refuses: kept as it is, never reworded
             return []
 
-    def _label_geometry(self, table, episode: np.ndarray, grid: int) -> None:
+    def _label_geometry(self, states: np.ndarray, episode: np.ndarray, grid: int) -> None:
         """Where each gate and billboard is in every frame (projected from the recorded drone
         pose; the layout is fixed), and what each gate looks like and shows: the pointer's and
         the perception head's targets."""
-        states = np.asarray(table.column("observation.state").to_pylist(), np.float32)
         gates, boards = gate_points()
         self.gate_uv, self.gate_seen = project_points(states, gates)  # [N, 3, 2], [N, 3]
         self.board_uv, self.board_seen = project_points(states, boards)
@@ -172,6 +178,36 @@ class TrainingData:
         self.ep_look = np.array(looks, dtype=np.int64).reshape(-1, 3, 3)
         self.ep_asset = np.array(assets, dtype=np.int64).reshape(-1, 3)
 
+    # Within this of where a flight ended, that point is under or behind the lens: no target.
+    HINDSIGHT_MIN_DISTANCE_M = 0.5
+
+    def _label_hindsight(self, states: np.ndarray, enabled: bool) -> None:
+        """Pointer targets for recorded flights with a pose, in hindsight: the instruction sent the
+        drone where its flight ended (an episode ends at its goal: a gate flown through, the
+        object reached), so that point, projected into each earlier frame through the flight's
+        camera, is what the pointer should find there, as the instructed gate is in a datagen
+        frame. Rows without one (simulated scenes, flights without a pose, the last half metre)
+        have goal_ok False."""
+        n = len(self.episode_index)
+        self.goal_uv = np.zeros((n, 2), np.float32)
+        self.goal_seen = np.zeros(n, bool)
+        self.goal_ok = np.zeros(n, bool)
+        if not enabled:
+            return
+        from cognitivedrone.sim.camera import CameraConfig
+
+        for e in self.dataset.episodes:
+            flight = flight_info(e, f"{self.dataset.root}: episode {e['episode_index']}")
+            if has_scene(e) or not flight.get("pose"):
+                continue
+            rows = np.flatnonzero(self.episode_index == int(e["episode_index"]))
+            goal = states[rows[-1], :3]
+            camera = CameraConfig(**{k: float(flight[k]) for k in ("fov_deg", "pitch_deg") if k in flight})
+            uv, seen = project_points(states[rows], goal[None, :], camera)
+            self.goal_uv[rows], self.goal_seen[rows] = uv[:, 0], seen[:, 0]
+            far = np.linalg.norm(states[rows, :3] - goal, axis=1) >= self.HINDSIGHT_MIN_DISTANCE_M
+            self.goal_ok[rows] = far
+
     def __len__(self) -> int:
         return len(self.sample_ids)
 
@@ -191,14 +227,21 @@ class TrainingData:
         the draws from `rng` are what they were before paraphrases existed."""
         if paraphrase_prob and not self.paraphrase_rows.shape[1]:
             raise ValueError("paraphrase_prob > 0 needs TrainingData(..., paraphrases=N) with N > 0")
-        n_dec = int(round(size * self.decision_frac)) if len(self.ep_first) else 0
+        n_pool = len(self.ep_first) + len(self.flight_first)
+        n_dec = int(round(size * self.decision_frac)) if n_pool else 0
+        # Decision samples: counterfactual ones of scene episodes (last in the batch) and the first
+        # frames of flights with a hindsight target, in proportion to their numbers. Without
+        # flights the draws are what they were before flights had any.
+        n_flight = int(rng.binomial(n_dec, len(self.flight_first) / n_pool)) if n_dec and len(self.flight_first) else 0
+        n_cf = n_dec - n_flight
         ids = self.sample_ids[rng.choice(len(self.sample_ids), size=size - n_dec, p=self.sample_p)]
-        dec = rng.integers(len(self.ep_first), size=n_dec)
-        dec_gate = rng.integers(3, size=n_dec)
+        flight_rows = self.flight_first[rng.integers(len(self.flight_first), size=n_flight)] if n_flight else ids[:0]
+        dec = rng.integers(len(self.ep_first), size=n_cf) if n_cf else np.zeros(0, np.int64)
+        dec_gate = rng.integers(3, size=n_cf)
         dec_rows = self.ep_first[dec]
-        ids = np.concatenate([ids, dec_rows])
+        ids = np.concatenate([ids, flight_rows, dec_rows])
         images = np.stack([self.decode(i) for i in ids])
-        gate_uv, board_uv = self.gate_uv[ids].copy(), self.board_uv[ids].copy()
+        gate_uv, board_uv, goal_uv = self.gate_uv[ids].copy(), self.board_uv[ids].copy(), self.goal_uv[ids].copy()
         looked = self.ep_looked[self.episode_index[ids]]
         if augment and looked.any():  # frames of a randomized look were stored before the lens
             from cognitivedrone.sim.look import camera_effects
@@ -211,18 +254,19 @@ class TrainingData:
             moved = (2.0 * shift / images.shape[1])[:, None, :].astype(np.float32)
             gate_uv += moved
             board_uv += moved
+            goal_uv += moved[:, 0]
         use_simple = rng.random(size) < simple_prob
         text_rows = np.where(use_simple, self.text_simple[ids], self.text_original[ids])
         target_gate = self.target_gate[ids].copy()
         action_mask = self.chunk_valid[ids].copy()
-        if n_dec:
-            text_rows[-n_dec:] = self.ep_gate_text[dec, rng.integers(2, size=n_dec), dec_gate]
-            target_gate[-n_dec:] = dec_gate
+        if n_cf:
+            text_rows[-n_cf:] = self.ep_gate_text[dec, rng.integers(2, size=n_cf), dec_gate]
+            target_gate[-n_cf:] = dec_gate
             # The expert's actions are known only for the gate it flew to.
-            action_mask[-n_dec:] &= (dec_gate == self.target_gate[dec_rows])[:, None]
+            action_mask[-n_cf:] &= (dec_gate == self.target_gate[dec_rows])[:, None]
         if paraphrase_prob:
             is_simple = use_simple.copy()
-            is_simple[size - n_dec:] = True  # decision texts are all simple forms
+            is_simple[size - n_cf:] = True  # counterfactual decision texts are all simple forms
             swap = is_simple & (rng.random(size) < paraphrase_prob)
             k = rng.integers(self.paraphrase_rows.shape[1], size=size)
             text_rows = np.where(swap, self.paraphrase_rows[text_rows, k], text_rows)
@@ -231,8 +275,10 @@ class TrainingData:
         seen = lambda uv, base: base & (np.abs(uv) <= 1.0).all(-1)  # noqa: E731 - a shift can push a point out
         gate_seen, board_seen = seen(gate_uv, self.gate_seen[ids]), seen(board_uv, self.board_seen[ids])
         pick = np.arange(len(ids)), np.maximum(target_gate, 0)
-        # -1: no target where no gate was asked for (a recorded flight): the pointer loss skips it.
-        target_cell = np.where(target_gate >= 0, pointer_cells(gate_uv[pick], gate_seen[pick], g), -1)
+        # Where no gate was asked for (a recorded flight): where the flight went, in hindsight, or
+        # -1 (no target: the pointer loss skips it).
+        goal_cell = np.where(self.goal_ok[ids], pointer_cells(goal_uv, seen(goal_uv, self.goal_seen[ids]), g), -1)
+        target_cell = np.where(target_gate >= 0, pointer_cells(gate_uv[pick], gate_seen[pick], g), goal_cell)
         ep = self.episode_index[ids]
         actions = normalizer.normalize(self.actions[self.chunk_index[ids]])  # [B, T, 4]
         return {
@@ -257,6 +303,23 @@ def has_scene(meta: dict) -> bool:
     which one was asked for (datagen); a recorded flight has none (data/from_bag.py)."""
     gates, options, correct = meta.get("gates") or [], meta.get("options") or [], meta.get("correct")
     return len(gates) == 3 and len(options) == 3 and isinstance(correct, int) and 1 <= correct <= 3
+
+
+def flight_info(meta: dict, where: str) -> dict:
+    """A recorded episode's "flight" column ({"pose": bool, optional "fov_deg", "pitch_deg"}),
+    {} for simulated ones and datasets written before the column existed."""
+    import json
+
+    from cognitivedrone.data.lerobot_format import DatasetError
+
+    text = meta.get("flight") or ""
+    try:
+        info = json.loads(text) if text else {}
+        if not isinstance(info, dict) or not all(isinstance(info.get(k, 0.0), (int, float)) for k in ("fov_deg", "pitch_deg")):
+            raise ValueError("expected an object with numbers fov_deg, pitch_deg")
+    except ValueError as e:
+        raise DatasetError(f"{where}: unreadable flight column {text[:80]!r} ({e})") from None
+    return info
 
 
 def look_geometry(look_json: str, gates: list[str], where: str):

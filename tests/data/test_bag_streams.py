@@ -5,6 +5,7 @@ write them."""
 from __future__ import annotations
 
 import io
+import json
 import math
 
 import numpy as np
@@ -113,6 +114,14 @@ def test_bags_convert_into_a_dataset_train_reads_and_nothing_half_made(tmp_path)
 
     provenance = pq.read_table(out / "meta" / "provenance.parquet").to_pydict()
     assert provenance["source"][0] == str(bags[0]) and provenance["stamp"][0] == pytest.approx(100.0)
+    # Each episode says it has a pose (training's hindsight pointer targets need one) and, given, its camera.
+    assert [json.loads(e["flight"]) for e in data.episodes] == [{"pose": True}] * 2
+    tilted = convert(FromBagConfig([str(bags[0])], str(tmp_path / "tilted"), camera_fov_deg=90, camera_pitch_deg=20),
+                     log=lambda *_: None).out
+    assert json.loads(DemoDataset(tilted).episodes[0]["flight"]) == {"pose": True, "fov_deg": 90.0, "pitch_deg": 20.0}
+    with pytest.raises(ValueError, match="--camera-fov-deg 0 is out of range"):
+        convert(FromBagConfig([str(bags[0])], str(tmp_path / "bad-camera"), camera_fov_deg=0), log=lambda *_: None)
+    assert not (tmp_path / "bad-camera").exists()
 
     with pytest.raises(ValueError, match="never overwritten"):
         convert(FromBagConfig([str(bags[0])], str(out)), log=lambda *_: None)
