@@ -208,6 +208,18 @@ class TrainingData:
             far = np.linalg.norm(states[rows, :3] - goal, axis=1) >= self.HINDSIGHT_MIN_DISTANCE_M
             self.goal_ok[rows] = far
 
+    def flights_line(self) -> str:
+        """What the recorded episodes (no scene) teach, for the training log; "" without any."""
+        flights = [int(e["episode_index"]) for e in self.dataset.episodes if not has_scene(e)]
+        if not flights:
+            return ""
+        taught = len(np.unique(self.episode_index[self.goal_ok]))
+        return (f"{len(flights)} recorded episode(s) without a scene: {taught} with hindsight pointer targets"
+                + ("" if taught == len(flights) else
+                   f"; {len(flights) - taught} train their actions alone (no pose on every frame, a flight shorter "
+                   "than half a metre, a dataset converted before from-bag wrote the flight column, or "
+                   "--no-hindsight-pointer)"))
+
     def __len__(self) -> int:
         return len(self.sample_ids)
 

@@ -203,6 +203,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     if main:
         print(f"training {pcfg.type}/{pcfg.head} ({model.num_parameters() / 1e6:.2f} M parameters) on {len(data)} frames of "
               f"{data.episodes} episodes, {len(data.texts)} instructions; {cfg.steps} steps x {cfg.batch_size} x {world} process(es)")
+        if line := data.flights_line():
+            print(line)
 
     bar = tqdm(total=cfg.steps, initial=start, disable=not (progress and main), unit="step", dynamic_ncols=True)
     t_last, n_last = time.perf_counter(), 0

@@ -95,10 +95,13 @@ def test_a_flights_first_frame_is_drawn_among_the_decision_samples(tmp_path):
 
 
 def test_no_hindsight_target_without_a_pose_or_when_turned_off(tmp_path):
-    _, cells = _targets(TrainingData(_straight_flight(tmp_path, "no-pose", pose=False), chunk_size=4))
-    assert (cells == -1).all()
-    _, cells = _targets(TrainingData(_straight_flight(tmp_path, "off"), chunk_size=4, hindsight_pointer=False))
-    assert (cells == -1).all()
+    no_pose = TrainingData(_straight_flight(tmp_path, "no-pose", pose=False), chunk_size=4)
+    assert (_targets(no_pose)[1] == -1).all()
+    assert no_pose.flights_line().startswith("1 recorded episode(s) without a scene: 0 with hindsight pointer targets; 1 train")
+    off = TrainingData(_straight_flight(tmp_path, "off"), chunk_size=4, hindsight_pointer=False)
+    assert (_targets(off)[1] == -1).all()
+    on = TrainingData(_straight_flight(tmp_path, "on"), chunk_size=4)
+    assert on.flights_line() == "1 recorded episode(s) without a scene: 1 with hindsight pointer targets"
 
 
 def test_fine_tuning_on_flights_lowers_the_loss(flights, tmp_path):
