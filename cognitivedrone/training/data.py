@@ -92,6 +92,10 @@ class TrainingData:
         # policy keyed on the colour word and did not learn the pictures (original prompts 48%).
         self.decision_frac = decision_frac
         first = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
+        # Each episode's rows (contiguous in frame order), looked up instead of scanning all rows
+        # once per episode: a dataset of thousands of flights would otherwise take minutes.
+        ends = np.r_[first[1:], len(episode)]
+        self._episode_rows = {int(episode[a]): np.arange(a, b) for a, b in zip(first, ends)}
         metas = {int(e["episode_index"]): e for e in self.dataset.episodes}
         # Episodes flown in the benchmark's scene (three gates, their pictures, which one was
         # asked for) carry the geometry the auxiliary targets need; recorded flights do not, and
@@ -159,7 +163,7 @@ class TrainingData:
         for e in self.dataset.episodes:
             if not e.get("look"):
                 continue
-            rows = np.flatnonzero(episode == int(e["episode_index"]))
+            rows = self._episode_rows.get(int(e["episode_index"]), np.zeros(0, np.int64))
             camera, ep_boards = look_geometry(e["look"], e["gates"], f"{self.dataset.root}: episode {e['episode_index']}")
             self.gate_uv[rows], self.gate_seen[rows] = project_points(states[rows], gates, camera)
             self.board_uv[rows], self.board_seen[rows] = project_points(states[rows], ep_boards, camera)
@@ -200,7 +204,9 @@ class TrainingData:
             flight = flight_info(e, f"{self.dataset.root}: episode {e['episode_index']}")
             if has_scene(e) or not flight.get("pose"):
                 continue
-            rows = np.flatnonzero(self.episode_index == int(e["episode_index"]))
+            rows = self._episode_rows.get(int(e["episode_index"]), np.zeros(0, np.int64))
+            if not len(rows):
+                continue
             goal = states[rows[-1], :3]
             camera = CameraConfig(**{k: float(flight[k]) for k in ("fov_deg", "pitch_deg") if k in flight})
             uv, seen = project_points(states[rows], goal[None, :], camera)
