@@ -37,10 +37,6 @@ class TrainConfig:
     # end projected into each earlier frame, and its first frame is a decision sample; off:
     # flights train the actions alone
     hindsight_pointer: bool = True
-    # Of those flights' decision samples, the share asked with another flight's instruction, the
-    # pointer taught to look away from where this flight went (flights show no other gate's
-    # answer); 0 disables. A saved config without this key predates it: read as 0.0.
-    flight_negatives: float = 0.0
     only_successful: bool = False  # train on every demonstration (labels are the expert's) or only successes
     families: str = ""  # comma-separated family names to keep ("" = all); -name drops one, written --families=-name
     seed: int = 0  # random seed
@@ -70,9 +66,6 @@ class TrainConfig:
         p = self.paraphrase_prob
         if not (isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p <= 1.0):
             raise ValueError(f"--paraphrase-prob must be in [0, 1], got {p!r}")
-        q = self.flight_negatives
-        if not (isinstance(q, (int, float)) and not isinstance(q, bool) and 0.0 <= q <= 1.0):
-            raise ValueError(f"--flight-negatives must be in [0, 1], got {q!r}")
         if p > 0 and self.paraphrases_per_prompt < 1:
             raise ValueError("--paraphrase-prob > 0 needs --paraphrases-per-prompt >= 1")
 
@@ -85,7 +78,7 @@ class TrainConfig:
         # Runs saved before paraphrases (or hindsight pointer targets) existed trained without
         # them: resuming one keeps it so (or says that the settings differ) instead of silently
         # changing what it learns.
-        d = {"paraphrase_prob": 0.0, "hindsight_pointer": False, "flight_negatives": 0.0, **d}
+        d = {"paraphrase_prob": 0.0, "hindsight_pointer": False, **d}
         return cls(**d)
 
     # What may differ between a run and its resumption without changing what is learned.

@@ -55,7 +55,7 @@ class TrainingData:
     def __init__(self, root: str, chunk_size: int, families: str = "", only_successful: bool = False,
                  early_frames: int = 20, early_boost: float = 2.0, decision_frac: float = 0.25,
                  pointer_grid: int = 8, paraphrases: int = 0, paraphrase_seed: int = 0,
-                 hindsight_pointer: bool = True, flight_negatives: float = 0.0):
+                 hindsight_pointer: bool = True):
         self.dataset = open_datasets(root)  # one folder, or several joined by commas
         cols = ["observation.image", "observation.state", "action", "episode_index", "frame_index", "instruction",
                 "instruction_simple", "family", "success"]
@@ -138,14 +138,6 @@ class TrainingData:
         # A flight's first frame decides where it goes, as a scene's does: drawn among the
         # decision samples, with its own instruction and its hindsight target.
         self.flight_first = first[self.goal_ok[first]]
-        # Negatives for flights: recorded flights show only where the pilot went, never where
-        # another instruction would have sent it, so the pointer could learn "the gate with a
-        # picture" for every wording of the family. The share `flight_negatives` of the flights'
-        # decision samples is asked with another flight's first instruction, and the pointer
-        # learns to look away from where this flight went (an unlikelihood target; the actions
-        # are not known). Wrong only when two flights name the same thing in different words.
-        self.flight_negatives = float(flight_negatives)
-        self.flight_texts = np.unique(self.text_original[self.flight_first])
         w = 1.0 + early_boost * (frame[self.sample_ids] < early_frames)
         self.sample_p = w / w.sum()
 
@@ -290,8 +282,6 @@ class TrainingData:
             target_gate[-n_cf:] = dec_gate
             # The expert's actions are known only for the gate it flew to.
             action_mask[-n_cf:] &= (dec_gate == self.target_gate[dec_rows])[:, None]
-        neg = self._flight_negatives(rng, text_rows, flight_rows, size - n_dec)
-        action_mask[neg] = False
         if paraphrase_prob:
             is_simple = use_simple.copy()
             is_simple[size - n_cf:] = True  # counterfactual decision texts are all simple forms
@@ -307,10 +297,6 @@ class TrainingData:
         # -1 (no target: the pointer loss skips it).
         goal_cell = np.where(self.goal_ok[ids], pointer_cells(goal_uv, seen(goal_uv, self.goal_seen[ids]), g), -1)
         target_cell = np.where(target_gate >= 0, pointer_cells(gate_uv[pick], gate_seen[pick], g), goal_cell)
-        avoid_cell = np.full(len(ids), -1, np.int64)
-        if len(neg):  # asked with another flight's words: not where this flight went (if in view)
-            avoid_cell[neg] = np.where(goal_cell[neg] < g * g, goal_cell[neg], -1)
-            target_cell[neg] = -1
         ep = self.episode_index[ids]
         actions = normalizer.normalize(self.actions[self.chunk_index[ids]])  # [B, T, 4]
         return {
@@ -321,7 +307,6 @@ class TrainingData:
             "action_mask": torch.from_numpy(action_mask),
             "target_gate": torch.from_numpy(target_gate),
             "target_cell": torch.from_numpy(target_cell),
-            "avoid_cell": torch.from_numpy(avoid_cell),
             "gate_uv": torch.from_numpy(gate_uv),
             "gate_seen": torch.from_numpy(gate_seen),
             "board_uv": torch.from_numpy(board_uv),
@@ -329,22 +314,6 @@ class TrainingData:
             "gate_look": torch.from_numpy(self.ep_look[ep]),
             "board_asset": torch.from_numpy(self.ep_asset[ep]),
         }
-
-    def _flight_negatives(self, rng: np.random.Generator, text_rows: np.ndarray, flight_rows: np.ndarray,
-                          start: int) -> np.ndarray:
-        """Of the flight decision samples (dataset rows `flight_rows`, at `start` in the batch),
-        those drawn as negatives get another flight's first instruction in `text_rows` (in place);
-        returns their positions. No draws from `rng` without flight negatives, so other batches
-        stay what they were."""
-        texts = self.flight_texts
-        if not (len(flight_rows) and self.flight_negatives > 0 and len(texts) > 1):
-            return np.zeros(0, np.int64)
-        picked = np.flatnonzero(rng.random(len(flight_rows)) < self.flight_negatives)
-        pos = start + picked
-        own = np.searchsorted(texts, self.text_original[flight_rows[picked]])  # one of them: a first instruction
-        other = rng.integers(len(texts) - 1, size=len(pos))
-        text_rows[pos] = texts[other + (other >= own)]  # uniform over the others
-        return pos
 
 
 def has_scene(meta: dict) -> bool:

@@ -156,7 +156,6 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     data = TrainingData(cfg.data, chunk_size=max(pcfg.chunk_size, 1), families=cfg.families,
                         only_successful=cfg.only_successful, early_boost=cfg.early_boost,
                         pointer_grid=pcfg.pointer_map_size, hindsight_pointer=cfg.hindsight_pointer,
-                        flight_negatives=cfg.flight_negatives,
                         paraphrases=cfg.paraphrases_per_prompt if cfg.paraphrase_prob > 0 else 0,
                         paraphrase_seed=cfg.seed)
     if normalizer is None:

@@ -39,25 +39,21 @@ def test_a_flight_batch_has_actions_and_no_scene_targets(flights):
     assert torch.isfinite(b["actions"]).all() and b["action_mask"].any()
 
 
-def _straight_flight(tmp_path, name: str, camera: dict | None = None, pose: bool = True,
-                     texts: tuple[str, ...] = ("fly through the gate showing a rocket",)) -> str:
-    """A recorded flight per text, each from (0, 1, 1) straight to (3, 0, 1), heading +x: where it
-    went is ahead and to the right of the first frame."""
+def _straight_flight(tmp_path, name: str, camera: dict | None = None, pose: bool = True) -> str:
+    """One recorded flight from (0, 1, 1) straight to (3, 0, 1), heading +x: where it went is ahead
+    and to the right of the first frame."""
     from cognitivedrone.data.bag_sync import Sample
     from cognitivedrone.data.from_bag import write_episodes
 
-    flights = []
-    for shade, text in enumerate(texts):
-        frames = []
-        for k in range(31):
-            f = k / 30
-            p = np.array([3.0 * f, 1.0 - f, 1.0, 0.0, 0.0, 0.0], np.float32)
-            grey = np.full((16, 16, 3), 10 + 5 * k + shade, np.uint8)  # the grey names the frame and flight
-            frames.append(Sample(100 + 0.1 * k + 10 * shade, grey, np.array([1.0, -0.3, 0.0, 0.0], np.float32),
-                                 p if pose else None, text))
-        flights.append(frames)
+    frames = []
+    for k in range(31):
+        f = k / 30
+        p = np.array([3.0 * f, 1.0 - f, 1.0, 0.0, 0.0, 0.0], np.float32)
+        grey = np.full((16, 16, 3), 10 + 5 * k, np.uint8)  # the grey names the frame
+        frames.append(Sample(100 + 0.1 * k, grey, np.array([1.0, -0.3, 0.0, 0.0], np.float32),
+                             p if pose else None, "fly through the gate showing a rocket"))
     out = tmp_path / name
-    write_episodes(out, [("flight", flights)], fps=10.0, image_size=16, topic="/camera", extra={}, camera=camera or {})
+    write_episodes(out, [("flight", [frames])], fps=10.0, image_size=16, topic="/camera", extra={}, camera=camera or {})
     return str(out)
 
 
@@ -96,28 +92,6 @@ def test_a_flights_first_frame_is_drawn_among_the_decision_samples(tmp_path):
     # No hindsight target, no decision sample: the frame is drawn as any other.
     ids, _ = _targets(TrainingData(flight, chunk_size=4, decision_frac=0.5, hindsight_pointer=False), n=128)
     assert (ids == 0).sum() < 16
-
-
-def test_flight_negatives_ask_a_first_frame_with_another_flights_words(tmp_path):
-    texts = ("fly through the gate showing a rocket", "the target is the gate marked with a kite")
-    two = _straight_flight(tmp_path, "two", texts=texts)
-    data = TrainingData(two, chunk_size=4, decision_frac=0.5, flight_negatives=0.5)
-    vla = FilmCnnVLA.from_pretrained("checkpoints/default")
-    b = data.batch(np.random.default_rng(3), 128, vla.normalizer, 0.5, augment=False)
-    grey = np.rint(b["images"][:, 0, 0, 0].numpy() * 255.0).astype(int) - 10
-    frame, flight = grey // 5, grey % 5
-    said = [data.texts[r] for r in b["text_rows"][b["text_index"]].tolist()]
-    neg = b["avoid_cell"].numpy() >= 0
-    assert 16 <= neg.sum() <= 48  # half of the flights' 64 decision samples, give or take
-    assert (frame[neg] == 0).all() and (b["avoid_cell"].numpy()[neg] == 4 * 8 + 5).all()
-    assert all(said[i] == texts[1 - flight[i]] for i in np.flatnonzero(neg))  # the other flight's words
-    assert (b["target_cell"].numpy()[neg] == -1).all() and not b["action_mask"].numpy()[neg].any()
-    assert all(said[i] == texts[flight[i]] for i in np.flatnonzero(~neg))  # everything else as flown
-    # Off, or a single instruction among the flights (no other words to ask with): no negatives.
-    for data in (TrainingData(two, chunk_size=4, decision_frac=0.5),
-                 TrainingData(_straight_flight(tmp_path, "one"), chunk_size=4, decision_frac=0.5, flight_negatives=0.5)):
-        b = data.batch(np.random.default_rng(3), 128, vla.normalizer, 0.5, augment=False)
-        assert (b["avoid_cell"] == -1).all() and (b["target_cell"] >= 0).sum() > 64
 
 
 def test_no_hindsight_target_without_a_pose_or_when_turned_off(tmp_path):

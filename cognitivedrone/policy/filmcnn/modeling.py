@@ -301,7 +301,6 @@ class FilmCnnPolicy(nn.Module):
     def _aux_losses(self, batch: dict[str, torch.Tensor], logits: torch.Tensor, fmap: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Pointer and perception losses, from optional batch keys:
         target_cell   long [B]: cell of the instructed gate (row-major), S*S if not in view, -1 for no target
-        avoid_cell    long [B]: a cell the instruction does not point at, -1 for none
         gate_uv       float [B, G, 2] gate centres, board_uv [B, G, 2] billboard centres in
                       grid_sample coordinates; gate_seen / board_seen bool [B, G]
         gate_look     long [B, G, 3] (size, shape, colour indices); board_asset long [B, G]
@@ -317,15 +316,6 @@ class FilmCnnPolicy(nn.Module):
             aux = aux + cfg.pointer_loss_weight * ce
             metrics["pointer_loss"] = float(ce.detach())
             metrics["pointer_accuracy"] = float(((logits.argmax(dim=1) == target).to(logits.dtype) * valid).sum() / n)
-        if "avoid_cell" in batch and cfg.pointer_loss_weight > 0 and bool((batch["avoid_cell"] >= 0).any()):
-            # Unlikelihood: -log(1 - p(cell)) where an instruction does not point (a flight asked
-            # with another flight's words does not go where this one went).
-            avoid = batch["avoid_cell"]
-            valid = (avoid >= 0).to(logits.dtype)
-            p_avoid = logits.softmax(dim=1).gather(1, avoid.clamp_min(0).unsqueeze(1)).squeeze(1)
-            away = (-torch.log1p(-p_avoid.clamp(max=1.0 - 1e-6)) * valid).sum() / valid.sum()
-            aux = aux + cfg.pointer_loss_weight * away
-            metrics["pointer_avoid_loss"] = float(away.detach())
         if "gate_uv" in batch and cfg.perception_loss_weight > 0:
             split = [cfg.n_assets, len(GATE_COLORS), len(GATE_SHAPES), len(GATE_SIZES)]
             asset, _, _, _ = self.perception(_sample(fmap, batch["board_uv"])).split(split, dim=-1)  # [B, G, n]
