@@ -20,8 +20,12 @@ source "$(dirname "$0")/finetune_common.sh"
 base_stage
 
 echo "== $FLIGHTS recorded flights of $FAMILY (suite seed 4242, not the benchmark's 77)"
-[ -f "$WORK/flights-suite.json" ] || "$BIN/cognitivedrone" suite make --name finetune-flights \
-  --families "$FAMILY" --episodes "$FLIGHTS" --seed 4242 --out "$WORK/flights-suite.json"
+# A suite's first N episodes do not depend on its length: more flights later keep the bags flown.
+if [ "$("$BIN/python" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['episodes']))" \
+      "$WORK/flights-suite.json" 2>/dev/null)" != "$FLIGHTS" ]; then
+  "$BIN/cognitivedrone" suite make --name finetune-flights --families "$FAMILY" --episodes "$FLIGHTS" --seed 4242 \
+    --out "$WORK/flights-suite.json"
+fi
 fly() {  # index: one flight into $WORK/bags/flight-NNN; kept only if the pilot reached the gate
   local bag; bag=$(printf "%s/bags/flight-%03d" "$WORK" "$1")
   [ -f "$bag.done" ] || [ -f "$bag.failed" ] && return 0
@@ -43,14 +47,17 @@ fly() {  # index: one flight into $WORK/bags/flight-NNN; kept only if the pilot 
 export -f fly; export WORK BIN PARALLEL FLIGHTS
 mkdir -p "$WORK/bags"
 timed "fly $FLIGHTS flights" bash -c 'seq 0 $(( FLIGHTS - 1 )) | xargs -P "$PARALLEL" -I{} bash -c "fly {}"'
-flown=$(ls "$WORK"/bags/*.done 2>/dev/null | wc -l)
+bags=$(for i in $(seq 0 $(( FLIGHTS - 1 ))); do b=$(printf "%s/bags/flight-%03d" "$WORK" "$i"); [ -f "$b.done" ] && echo "$b"; done)
+flown=$(echo "$bags" | grep -c . || true)
 echo "flights kept: $flown of $FLIGHTS ($(ls "$WORK"/bags/*.failed 2>/dev/null | wc -l) failed, their bags deleted)"
 
 echo "== the bags -> one dataset"
-if [ ! -f "$WORK/flights-data/meta/info.json" ]; then
+if [ ! -f "$WORK/flights-data/meta/info.json" ] || [ "$(cat "$WORK/flights-data.bags" 2>/dev/null)" != "$flown" ]; then
   rm -rf "$WORK/flights-data"
-  timed "from-bag ($flown bags)" "$BIN/cognitivedrone" data from-bag "$WORK"/bags/flight-??? \
+  # shellcheck disable=SC2086  # one path per bag, none with spaces (made above)
+  timed "from-bag ($flown bags)" "$BIN/cognitivedrone" data from-bag $bags \
     --out "$WORK/flights-data" --command-topic /teleop/cmd_vel
+  echo "$flown" > "$WORK/flights-data.bags"
 fi
 
 # Replay against forgetting: the flights carry one family only and no scene (their pointer learns
