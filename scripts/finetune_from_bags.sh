@@ -6,14 +6,14 @@
 # fine-tuned on it (`train --init`), with REPLAY simulated demonstrations of the other families
 # beside it against forgetting, and both are benchmarked. Every stage resumes.
 #
-#   scripts/finetune_from_bags.sh                             # symbol/object, 150 flights
+#   scripts/finetune_from_bags.sh                             # symbol/object, 400 flights
 #   FAMILY=symbol/letter FLIGHTS=200 WORK=runs/bags-letter scripts/finetune_from_bags.sh
 #
 # Flights in real time: PARALLEL stacks at once, each on its own ROS_DOMAIN_ID.
 WORK=${WORK:-runs/finetune-bags}
 DATA=${DATA:-runs/finetune-base/data}
 REPORT=${REPORT:-bench/results/finetune-bags}
-FLIGHTS=${FLIGHTS:-150}
+FLIGHTS=${FLIGHTS:-400}
 PARALLEL=${PARALLEL:-3}
 source "$(dirname "$0")/finetune_common.sh"
 
