@@ -40,10 +40,11 @@ smoke: $(STAMP)
 	$(VENV)/bin/cognitivedrone bench --suite smoke --policy $(POLICY) --prompt $(PROMPT) --reasoner $(REASONER) --workers $(WORKERS) --out runs/smoke-$(RUN_NAME) --overwrite
 
 # The ROS 2 wheels install their ament index into the venv; the tests' nodes talk on loopback only.
-# Timing tests (marked solo) run after the rest, alone: beside the other worker's CPU-heavy tests
+# The slowest dozen tests are listed, so one that grew slow is seen. Timing tests
+# (marked solo) run after the rest, alone: beside the other worker's CPU-heavy tests
 # a 50 Hz loop on 2 cores misses frames for reasons that are not its own.
 test: $(STAMP)
-	AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST $(PY) -m pytest -n $(WORKERS) --dist loadgroup -q -m "not solo" tests
+	AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST $(PY) -m pytest -n $(WORKERS) --dist loadgroup -q -m "not solo" --durations=12 tests
 	AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST $(PY) -m pytest -n 1 -q -m solo tests
 
 # The fuzz suite at full size (tests/fuzz, also run by `make test` as a small seeded sample): random
