@@ -29,7 +29,7 @@ from cognitivedrone.pool_ray import JobsFailed  # noqa: F401 - raised by run_job
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-_target: Any = None  # where notify() sends: the parent's callback in-process, a queue in a worker
+_target: Any = None  # where notify() sends: a callback (in-process, a Ray sender) or a local worker's queue
 
 
 def _prepare_worker(target: Any, init: Callable | None, initargs: tuple) -> None:

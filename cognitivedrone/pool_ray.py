@@ -31,15 +31,48 @@ class JobsFailed(RuntimeError):
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         super().__init__(f"{len(failures)} job(s) failed {ATTEMPTS} times, the rest completed: {shown}{more}")
 
-class _Worker:
-    """One Ray actor: `init` once, then jobs; `notify` in a job sends to the driver's queue."""
+class _Inbox:
+    """A Ray actor holding `notify` messages until the driver takes them."""
 
-    def __init__(self, prepare: Callable, messages, init: Callable | None, initargs: tuple):
-        prepare(messages, init, initargs)  # pool._prepare_worker, as a local worker does
+    def __init__(self):
+        self.items: list = []
+
+    def put(self, message: Any) -> None:
+        self.items.append(message)
+
+    def take(self) -> list:
+        items, self.items = self.items, []
+        return items
+
+    def sync(self) -> None:
+        """Returns once every put its caller sent before is in (Ray runs one caller's calls to
+        an actor in order)."""
+
+
+class _Send:
+    """notify()'s target in a worker: a put the job does not wait for (Ray's Queue.put waits a
+    round trip per message); the job waits once, at its end (_Worker.run)."""
+
+    def __init__(self, inbox):
+        self.inbox = inbox
+
+    def __call__(self, message: Any) -> None:
+        self.inbox.put.remote(message)
+
+
+class _Worker:
+    """One Ray actor: `init` once, then jobs; `notify` in a job sends to the driver's inbox."""
+
+    def __init__(self, prepare: Callable, inbox, init: Callable | None, initargs: tuple):
+        prepare(_Send(inbox) if inbox is not None else None, init, initargs)  # pool._prepare_worker
+        self.inbox = inbox
         self.where = f"{socket.gethostname()}:{os.getpid()}"
 
     def run(self, work: Callable, job: tuple) -> tuple[str, Any]:
-        return self.where, work(*job)
+        result = work(*job)
+        if self.inbox is not None:  # the job's messages reach the driver before its result
+            _ray().get(self.inbox.sync.remote())
+        return self.where, result
 
 
 def _ray():
@@ -55,7 +88,6 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
                describe: Callable[[tuple], str], log: Callable[[str], None], prepare: Callable) -> None:
     ray = _ray()
     from ray.exceptions import RayActorError, RayTaskError
-    from ray.util.queue import Queue
 
     started = not ray.is_initialized()
     if started:
@@ -66,7 +98,7 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
         except ConnectionError as exc:
             raise ValueError(f"--executor ray:{address}: cannot reach the Ray cluster ({exc})") from None
     actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_Worker)
-    messages = Queue() if on_message is not None else None
+    messages = ray.remote(num_cpus=0)(_Inbox).remote() if on_message is not None else None
     size = max(1, min(workers, len(jobs)))
     idle = deque(actor_class.remote(prepare, messages, init, initargs) for _ in range(size))
     todo = deque(range(len(jobs)))
@@ -77,8 +109,8 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
     lost = 0  # actors that died
 
     def drain() -> None:
-        if messages is not None and (n := messages.qsize()):
-            for m in messages.get_nowait_batch(n):
+        if messages is not None:
+            for m in ray.get(messages.take.remote()):
                 on_message(m)
 
     try:
@@ -86,7 +118,9 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
             while todo and idle:
                 actor, job = idle.popleft(), todo.popleft()
                 running[actor.run.remote(work, jobs[job])] = (actor, job, time.perf_counter())
-            ready, _ = ray.wait(list(running), num_returns=1, timeout=0.25)
+            # Once a second at most when no job ends: on a small machine the driver shares the
+            # workers' cores, and each look is a round trip to Ray.
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
             drain()
             for ref in ready:
                 actor, job, t0 = running.pop(ref)
@@ -118,7 +152,7 @@ def run_on_ray(address: str | None, jobs: list[tuple], work: Callable, init: Cal
         for actor in list(idle) + [a for a, _, _ in running.values()]:
             ray.kill(actor)
         if messages is not None:
-            messages.shutdown()
+            ray.kill(messages)
         if started:
             ray.shutdown()
     for where, (n, seconds) in sorted(per_worker.items()):
