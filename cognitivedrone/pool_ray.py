@@ -31,6 +31,7 @@ class JobsFailed(RuntimeError):
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         super().__init__(f"{len(failures)} job(s) failed {ATTEMPTS} times, the rest completed: {shown}{more}")
 
+
 class _Inbox:
     """A Ray actor holding `notify` messages until the driver takes them."""
 
