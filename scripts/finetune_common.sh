@@ -33,6 +33,12 @@ bench() {  # policy, suite, out; done already when out holds results of this ver
   echo "$mark" > "$3/.suite"
 }
 
+ensure_suite() {  # out, name, families, episodes, seed: made unless out is already that many episodes long
+  # (a suite's first N episodes do not depend on its length: a longer one keeps what was flown)
+  [ "$("$BIN/python" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['episodes']))" "$1" 2>/dev/null)" = "$4" ] \
+    || "$BIN/cognitivedrone" suite make --out "$1" --name "$2" --families "$3" --episodes "$4" --seed "$5"
+}
+
 timed() {  # label, then a command: runs it and notes its wall time in $WORK/times.txt
   local label=$1; shift
   local start; start=$(date +%s)
@@ -58,11 +64,7 @@ base_stage() {
   # between two policies about 3.5; at 100 (the first 100 of these) it was 5 and 7, as wide as
   # the effects measured (FAMILY_EPISODES=100 repeats the earlier runs).
   echo "== suites: $FAMILY_EPISODES episodes of $FAMILY (seed 77); the other families from cognitivedrone-v1"
-  if [ "$("$BIN/python" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['episodes']))" \
-        "$WORK/family-suite.json" 2>/dev/null)" != "$FAMILY_EPISODES" ]; then
-    "$BIN/cognitivedrone" suite make --name finetune-family --families "$FAMILY" --episodes "$FAMILY_EPISODES" \
-      --seed 77 --out "$WORK/family-suite.json"
-  fi
+  ensure_suite "$WORK/family-suite.json" finetune-family "$FAMILY" "$FAMILY_EPISODES" 77
   timed "bench base" bench_both base
 }
 

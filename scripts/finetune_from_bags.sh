@@ -20,12 +20,7 @@ source "$(dirname "$0")/finetune_common.sh"
 base_stage
 
 echo "== $FLIGHTS recorded flights of $FAMILY (suite seed 4242, not the benchmark's 77)"
-# A suite's first N episodes do not depend on its length: more flights later keep the bags flown.
-if [ "$("$BIN/python" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['episodes']))" \
-      "$WORK/flights-suite.json" 2>/dev/null)" != "$FLIGHTS" ]; then
-  "$BIN/cognitivedrone" suite make --name finetune-flights --families "$FAMILY" --episodes "$FLIGHTS" --seed 4242 \
-    --out "$WORK/flights-suite.json"
-fi
+ensure_suite "$WORK/flights-suite.json" finetune-flights "$FAMILY" "$FLIGHTS" 4242  # more flights later keep the bags flown
 fly() {  # index: one flight into $WORK/bags/flight-NNN; kept only if the pilot reached the gate
   local bag; bag=$(printf "%s/bags/flight-%03d" "$WORK" "$1")
   [ -f "$bag.done" ] || [ -f "$bag.failed" ] && return 0
